@@ -1,0 +1,10 @@
+//! The one clock the scheduler reads. Every deadline and timer goes through [`now`], so a
+//! virtual clock (for the deterministic mode) can replace it in one place.
+
+use std::time::Instant;
+
+/// The current time as the scheduler sees it.
+#[inline]
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}

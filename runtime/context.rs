@@ -1,0 +1,92 @@
+//! Where the calling code runs — a green thread, a preemptive task, or a plain OS thread —
+//! and the blocking operations that follow from it: one call, parking a coroutine or
+//! blocking a thread as fits.
+
+use std::thread;
+use std::time::Duration;
+
+use crate::coop;
+use crate::preempt;
+use crate::task::{Header, Task, TaskRef, Waiter};
+
+/// Waits until the task behind `header` completes: parks the green thread, or blocks the
+/// OS thread. Called at most once per task (from `JoinHandle::join`, which consumes it).
+pub(crate) fn wait_for_join(header: &Header) {
+    if let Some(task) = coop::running() {
+        let mut registered = false;
+        while !header.is_complete() {
+            let mut register = |w: Waiter| {
+                if !registered {
+                    registered = true;
+                    // SAFETY: `registered` makes this the task's only join registration.
+                    unsafe { header.set_join_waiter(w) };
+                }
+            };
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { coop::park(task, &mut register) };
+        }
+    } else {
+        // SAFETY: the only registration for this task: `join` consumed the handle.
+        unsafe { header.set_join_waiter(Waiter::Thread(thread::current())) };
+        while !header.is_complete() {
+            thread::park();
+        }
+    }
+}
+
+/// `spindle::yield_now`.
+pub(crate) fn yield_now() {
+    match coop::running() {
+        // SAFETY: `task` is the task running on this thread.
+        Some(task) => unsafe { coop::yield_now(task) },
+        None => thread::yield_now(),
+    }
+}
+
+/// `spindle::sleep`.
+pub(crate) fn sleep(d: Duration) {
+    match coop::running() {
+        Some(task) if d.is_zero() => {
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { coop::yield_now(task) }
+        }
+        Some(task) => {
+            let deadline = coop::deadline_after(d);
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { coop::sleep_until(task, deadline) }
+        }
+        None => thread::sleep(d),
+    }
+}
+
+/// The task this code runs in, if any.
+pub(crate) fn current_task() -> Option<Task> {
+    if let Some(ptr) = coop::running() {
+        let raw = ptr.as_ptr() as *const crate::task::TaskCell<dyn crate::task::Body>;
+        // SAFETY: `ptr` points into a live `Arc` allocation (the worker holds the task while
+        // it runs); adding a strong count before `from_raw` yields a new owning handle.
+        let task: TaskRef = unsafe {
+            std::sync::Arc::increment_strong_count(raw);
+            std::sync::Arc::from_raw(raw)
+        };
+        return Some(Task { task });
+    }
+    preempt::current_task().map(|task| Task { task })
+}
+
+/// Which runtime a `spawn` from here goes to.
+pub(crate) enum Home {
+    Coop(std::sync::Arc<coop::Shared>),
+    Preempt(std::sync::Arc<preempt::Shared>),
+}
+
+/// The runtime of the calling task and whether that task is a daemon; `None` outside any.
+pub(crate) fn home() -> Option<(Home, bool)> {
+    if let Some(ptr) = coop::running() {
+        // SAFETY: the running task is alive while it runs (its worker holds it).
+        let header = unsafe { &ptr.as_ref().header };
+        let worker = coop::current_shared();
+        return worker.map(|s| (Home::Coop(s), header.daemon));
+    }
+    preempt::home()
+}

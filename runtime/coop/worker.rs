@@ -1,0 +1,411 @@
+//! One worker of the cooperative runtime: its loop, its run queue, its timers, its table of
+//! started tasks and its `mio::Poll`. Everything here is touched only by the worker's own
+//! thread; what other threads may touch lives in [`Remote`](super::Remote).
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use super::{
+    Local, Resume, Shared, Suspend, TaskCoroutine, DONE, EPOCH_ONE, PARKED, RUNNING, SCHEDULED,
+    STATE_MASK,
+};
+use crate::stack::overflow;
+use crate::task::{Body, TaskRef, Waiter};
+
+/// The token of the worker's `mio::Waker`.
+pub(crate) const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+/// Every this many scheduling ticks a worker looks at its inbox, timers and the global
+/// injector even when its local queue is busy, so nothing starves.
+const MAINTENANCE_TICKS: u32 = 61;
+
+/// A pending wake-up at a deadline. Ordered so that `BinaryHeap` pops the earliest first.
+struct Timer {
+    deadline: Instant,
+    seq: u64,
+    waiter: Waiter,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Timer) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Timer) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timer {
+    fn cmp(&self, other: &Timer) -> CmpOrdering {
+        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
+    }
+}
+
+/// A worker thread's scheduler state.
+pub(crate) struct Worker {
+    pub(crate) index: usize,
+    pub(crate) shared: Arc<Shared>,
+    /// Runnable tasks: started ones bound here, and unstarted ones this worker took.
+    runq: RefCell<VecDeque<TaskRef>>,
+    /// Pending timers of this worker's tasks.
+    timers: RefCell<BinaryHeap<Timer>>,
+    timer_seq: Cell<u64>,
+    /// Every started, unfinished task bound to this worker (so a shutdown can find parked
+    /// daemons that nothing else refers to).
+    tasks: RefCell<Slab<TaskRef>>,
+    tick: Cell<u32>,
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+}
+
+/// The worker running on this thread, if any.
+///
+/// The reference is valid for as long as code runs inside [`Worker::run`] on this thread,
+/// which is the only place tasks and wake-ups of this worker run; callers must not keep it
+/// beyond their own call.
+#[inline]
+pub(crate) fn current<'a>() -> Option<&'a Worker> {
+    let w = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT is non-null only while `Worker::run` (which owns the worker) is on this
+    // thread's stack; it is reset before `run` returns.
+    unsafe { w.as_ref() }
+}
+
+impl Worker {
+    pub(crate) fn new(index: usize, shared: Arc<Shared>, poll: mio::Poll) -> Worker {
+        Worker {
+            index,
+            shared,
+            runq: RefCell::new(VecDeque::with_capacity(256)),
+            timers: RefCell::new(BinaryHeap::new()),
+            timer_seq: Cell::new(0),
+            tasks: RefCell::new(Slab::new()),
+            tick: Cell::new(0),
+            poll: RefCell::new(poll),
+            events: RefCell::new(mio::Events::with_capacity(256)),
+        }
+    }
+
+    /// The worker loop: run tasks while any are runnable, else sleep in `mio::Poll` until a
+    /// wake-up, a timer or I/O.
+    pub(crate) fn run(self) {
+        CURRENT.with(|c| c.set(&self));
+        overflow::ensure_altstack();
+        loop {
+            while let Some(task) = self.next_task() {
+                self.run_task(task);
+            }
+            if self.shared.shutdown.load(Ordering::Acquire) {
+                break;
+            }
+            if self.shared.cancelling.load(Ordering::Acquire) && self.cancel_parked() {
+                continue;
+            }
+            self.idle();
+        }
+        CURRENT.with(|c| c.set(ptr::null()));
+    }
+
+    /// The scheduling policy: which task runs next. A seeded policy can replace this one
+    /// function.
+    ///
+    /// Local work first, alternating between woken/yielded tasks and fresh spawns so neither
+    /// starves the other; every [`MAINTENANCE_TICKS`] the inbox, timers and injector too;
+    /// when all is empty, the injector and then stealing unstarted tasks.
+    #[inline]
+    fn next_task(&self) -> Option<TaskRef> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % MAINTENANCE_TICKS == 0 {
+            self.maintain();
+            if let Some(t) = self.shared.injector.pop() {
+                return Some(t);
+            }
+        }
+        let fresh = &self.shared.workers[self.index].fresh;
+        if tick & 1 == 0 {
+            if let Some(t) = fresh.pop() {
+                return Some(t);
+            }
+        }
+        if let Some(t) = self.runq.borrow_mut().pop_front() {
+            return Some(t);
+        }
+        if let Some(t) = fresh.pop() {
+            return Some(t);
+        }
+        self.next_task_slow()
+    }
+
+    #[cold]
+    fn next_task_slow(&self) -> Option<TaskRef> {
+        self.maintain();
+        if let Some(t) = self.runq.borrow_mut().pop_front() {
+            return Some(t);
+        }
+        if let Some(t) = self.shared.injector.pop() {
+            return Some(t);
+        }
+        self.steal()
+    }
+
+    /// Moves remote wakes into the run queue and fires due timers.
+    fn maintain(&self) {
+        let inbox = &self.shared.workers[self.index].inbox;
+        if !inbox.is_empty() {
+            let mut runq = self.runq.borrow_mut();
+            while let Some(t) = inbox.pop() {
+                runq.push_back(t);
+            }
+        }
+        self.fire_timers();
+    }
+
+    /// Takes half of another worker's unstarted tasks (never a started one: invariant 1).
+    fn steal(&self) -> Option<TaskRef> {
+        let n = self.shared.workers.len();
+        for k in 1..n {
+            let victim = &self.shared.workers[(self.index + k) % n].fresh;
+            let count = victim.len().div_ceil(2);
+            if count == 0 {
+                continue;
+            }
+            let first = victim.pop();
+            if first.is_some() {
+                let mut runq = self.runq.borrow_mut();
+                for _ in 1..count {
+                    match victim.pop() {
+                        Some(t) => runq.push_back(t),
+                        None => break,
+                    }
+                }
+                return first;
+            }
+        }
+        None
+    }
+
+    /// Queues a task woken on this worker's own thread.
+    #[inline]
+    pub(crate) fn push_local(&self, task: TaskRef) {
+        self.runq.borrow_mut().push_back(task);
+    }
+
+    /// Adds a timer that wakes `waiter` at `deadline`.
+    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) {
+        let seq = self.timer_seq.get();
+        self.timer_seq.set(seq + 1);
+        self.timers.borrow_mut().push(Timer {
+            deadline,
+            seq,
+            waiter,
+        });
+    }
+
+    fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
+        let now = crate::clock::now();
+        loop {
+            let due = {
+                let mut timers = self.timers.borrow_mut();
+                match timers.peek() {
+                    Some(t) if t.deadline <= now => timers.pop(),
+                    _ => None,
+                }
+            };
+            match due {
+                Some(t) => t.waiter.wake(),
+                None => break,
+            }
+        }
+    }
+
+    /// Runs one scheduled task until it yields, parks or ends.
+    fn run_task(&self, task: TaskRef) {
+        let sched = &task.header.sched;
+        let state = sched.state.load(Ordering::Acquire);
+        if state & STATE_MASK == DONE {
+            return;
+        }
+        let epoch = state & !STATE_MASK;
+        sched.state.store(epoch | RUNNING, Ordering::Relaxed);
+        // SAFETY: we popped the task from a queue, so this thread may touch its local data
+        // (see `Local`); no other reference to it is live.
+        let local = unsafe { sched.local() };
+        let cancelling = self.shared.cancelling.load(Ordering::Acquire);
+        if local.co.is_none() {
+            if cancelling {
+                self.cancel_unstarted(&task, local);
+                return;
+            }
+            self.start(&task, local);
+        }
+        let input = if cancelling {
+            Resume::Cancel
+        } else {
+            Resume::Go
+        };
+        let co = local.co.as_mut().expect("a started task has a coroutine");
+        let prev_label = overflow::swap_current(&task.header.label);
+        super::RUNNING_TASK.with(|r| r.set(Some(NonNull::from(&*task))));
+        let result = co.resume(input);
+        super::RUNNING_TASK.with(|r| r.set(None));
+        overflow::swap_current(prev_label);
+        match result {
+            corosensei::CoroutineResult::Yield(Suspend::Yield) => {
+                sched.state.store(epoch | SCHEDULED, Ordering::Relaxed);
+                self.runq.borrow_mut().push_back(task);
+            }
+            corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
+                let epoch = epoch.wrapping_add(EPOCH_ONE);
+                sched.state.store(epoch | PARKED, Ordering::Release);
+                // SAFETY: the closure lives on the task's stack, which is suspended inside
+                // `park` until this waiter (or a cancellation) resumes it; we call it once,
+                // now, before anything can resume the task.
+                unsafe { (*register)(Waiter::Task { task, epoch }) };
+            }
+            corosensei::CoroutineResult::Return(()) => self.finish(&task, local),
+        }
+    }
+
+    /// Makes the coroutine of a task on the stack reserved at spawn and binds the task to
+    /// this worker (invariant 1: from now on it runs only here).
+    fn start(&self, task: &TaskRef, local: &mut Local) {
+        let sched = &task.header.sched;
+        let stack = local
+            .stack
+            .take()
+            .expect("a task's stack is reserved at spawn");
+        task.header.label.stack.set(stack.bounds());
+        sched.worker.store(self.index, Ordering::Release);
+        let body: *const dyn Body = &task.body;
+        let yielder_slot: *const Cell<_> = &sched.yielder;
+        let co = TaskCoroutine::with_stack(stack, move |y, input: Resume| {
+            // SAFETY: the coroutine is owned by the task's `Local`, inside the same allocation
+            // as `body` and `yielder_slot`, and the worker holds that allocation alive (in its
+            // task table) for as long as the coroutine exists.
+            unsafe {
+                (*yielder_slot).set(y as *const _);
+                if input == Resume::Cancel {
+                    (*body).cancel(Box::new(crate::Cancelled));
+                } else {
+                    (*body).run();
+                }
+            }
+        });
+        local.co = Some(co);
+        local.key = self.tasks.borrow_mut().insert(task.clone());
+    }
+
+    /// Ends a task whose coroutine returned: frees its stack, drops it from the table, and
+    /// completes it (waking its joiner).
+    fn finish(&self, task: &TaskRef, local: &mut Local) {
+        drop(local.co.take());
+        if local.key != usize::MAX {
+            self.tasks.borrow_mut().remove(local.key);
+            local.key = usize::MAX;
+        }
+        self.complete(task);
+    }
+
+    fn cancel_unstarted(&self, task: &TaskRef, local: &mut Local) {
+        drop(local.stack.take());
+        // SAFETY: we hold the task from a queue and it never started, so nobody else runs
+        // or cancels its body.
+        unsafe { task.body.cancel(Box::new(crate::Cancelled)) };
+        self.complete(task);
+    }
+
+    fn complete(&self, task: &TaskRef) {
+        task.header.sched.state.store(DONE, Ordering::Release);
+        task.header.complete();
+        self.shared.task_finished(task.header.daemon);
+    }
+
+    /// During a shutdown's cancellation, reschedules every parked task of this worker so it
+    /// can be resumed with `Cancel`. Returns whether it found any.
+    fn cancel_parked(&self) -> bool {
+        let tasks: Vec<TaskRef> = self.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
+        let mut found = false;
+        for task in tasks {
+            let state = task.header.sched.state.load(Ordering::Acquire);
+            if state & STATE_MASK != PARKED {
+                continue;
+            }
+            // A new epoch, so the waiter the task registered can no longer wake it.
+            let next = (state & !STATE_MASK).wrapping_add(EPOCH_ONE) | SCHEDULED;
+            if task
+                .header
+                .sched
+                .state
+                .compare_exchange(state, next, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.runq.borrow_mut().push_back(task);
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Sleeps in `mio::Poll` until woken, the next timer, or I/O.
+    fn idle(&self) {
+        let remote = &self.shared.workers[self.index];
+        remote.sleeping.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.has_work() {
+            remote.sleeping.store(false, Ordering::SeqCst);
+            return;
+        }
+        let timeout = self
+            .timers
+            .borrow()
+            .peek()
+            .map(|t| t.deadline.saturating_duration_since(crate::clock::now()));
+        if timeout != Some(Duration::ZERO) {
+            let mut events = self.events.borrow_mut();
+            // An interrupted poll (EINTR) just ends the wait early.
+            let _ = self.poll.borrow_mut().poll(&mut events, timeout);
+        }
+        remote.sleeping.store(false, Ordering::SeqCst);
+        self.fire_timers();
+    }
+
+    /// Whether anything became runnable for this worker (checked after announcing sleep).
+    fn has_work(&self) -> bool {
+        let remote = &self.shared.workers[self.index];
+        if !remote.inbox.is_empty()
+            || !remote.fresh.is_empty()
+            || !self.shared.injector.is_empty()
+            || self.shared.shutdown.load(Ordering::SeqCst)
+        {
+            return true;
+        }
+        if self.shared.cancelling.load(Ordering::SeqCst) && !self.tasks.borrow().is_empty() {
+            return true;
+        }
+        self.shared.workers.iter().any(|r| !r.fresh.is_empty())
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Timers may hold waiters of tasks long finished; drop them before the tasks' table.
+        self.timers.get_mut().clear();
+    }
+}

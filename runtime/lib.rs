@@ -1,0 +1,52 @@
+//! # spindle
+//!
+//! Cooperative concurrency for Rust: green threads on stackful coroutines, and a preemptive
+//! OS-thread backend that runs the very same code, so that the difference can be seen,
+//! measured and taught.
+//!
+//! ```
+//! use std::time::Duration;
+//! use spindle::{Runtime, spawn, sleep, current};
+//!
+//! let rt = Runtime::cooperative().workers(1).build()?;      // or Runtime::preemptive()
+//! let names = rt.block_on(|| {
+//!     let hs: Vec<_> = (0..3)
+//!         .map(|i| spindle::Builder::new().name(format!("t{i}")).spawn(move || {
+//!             sleep(Duration::from_millis(10));             // parks the green thread only
+//!             current().name().unwrap().to_string()
+//!         }).unwrap())
+//!         .collect();
+//!     hs.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+//! });
+//! assert_eq!(names, ["t0", "t1", "t2"]);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! * [`coroutine`]: coroutines that yield and accept values, like a generator's `send()`.
+//! * [`Runtime`]: the cooperative (M:N green threads) and preemptive (thread per task)
+//!   backends behind one API: [`spawn`], [`Builder`], [`JoinHandle`], [`yield_now`],
+//!   [`sleep`], [`current`].
+//! * [`stack`]: the guarded, pooled stacks coroutines run on.
+//!
+//! # Soundness contract
+//!
+//! A coroutine that has started never changes OS thread: thread-locals and `!Send` values on
+//! its stack stay sound. Idle workers steal only tasks that have not started. Every `unsafe`
+//! block carries a `SAFETY:` argument; `docs/unsafe.md` lists the invariants.
+
+#![warn(missing_docs)]
+
+mod clock;
+mod context;
+mod coop;
+pub mod coroutine;
+mod preempt;
+mod runtime;
+pub mod stack;
+mod sys;
+mod task;
+
+pub use runtime::{
+    current, sleep, spawn, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
+};
+pub use task::{Cancelled, JoinHandle, Task, TaskId};

@@ -1,0 +1,157 @@
+//! The preemptive backend: every task is an OS thread, and the OS schedules them.
+//!
+//! Tasks share the cooperative backend's [`TaskCell`] (header, body, result slot), so a
+//! [`JoinHandle`] is one type whichever runtime made it. `block_on` runs its closure on a
+//! new thread, waits for every non-daemon thread, and leaves daemon threads detached, as
+//! Python does at exit.
+
+use std::cell::RefCell;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use crate::context::Home;
+use crate::coop::TaskSched;
+use crate::task::{Header, JoinHandle, Slot, TaskCell, TaskRef};
+
+/// State shared by a preemptive runtime's handle and its threads.
+pub(crate) struct Shared {
+    /// Non-daemon tasks spawned and not yet finished.
+    live_nondaemon: AtomicUsize,
+    quiet_lock: Mutex<()>,
+    quiet: Condvar,
+    /// Default stack size of a task's thread.
+    pub(crate) stack_size: usize,
+}
+
+thread_local! {
+    /// The runtime and task of the preemptive task running on this thread.
+    static CURRENT: RefCell<Option<(Arc<Shared>, TaskRef)>> = const { RefCell::new(None) };
+}
+
+/// The preemptive task running on this thread, if any.
+pub(crate) fn current_task() -> Option<TaskRef> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|(_, t)| t.clone()))
+        .ok()
+        .flatten()
+}
+
+/// The runtime of the preemptive task on this thread, and whether that task is a daemon.
+pub(crate) fn home() -> Option<(Home, bool)> {
+    CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .map(|(s, t)| (Home::Preempt(s.clone()), t.header.daemon))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The preemptive runtime as its `Runtime` handle holds it.
+pub(crate) struct Preempt {
+    shared: Arc<Shared>,
+    serial: Mutex<()>,
+}
+
+impl Preempt {
+    pub(crate) fn new(stack_size: usize) -> Preempt {
+        Preempt {
+            shared: Arc::new(Shared {
+                live_nondaemon: AtomicUsize::new(0),
+                quiet_lock: Mutex::new(()),
+                quiet: Condvar::new(),
+                stack_size,
+            }),
+            serial: Mutex::new(()),
+        }
+    }
+
+    /// Runs `f` on a new thread and waits for it and every non-daemon task.
+    pub(crate) fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
+        let handle = match spawn(
+            &self.shared,
+            f,
+            Some("main".into()),
+            false,
+            self.shared.stack_size,
+        ) {
+            Ok(h) => h,
+            Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
+        };
+        let mut g = self
+            .shared
+            .quiet_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while self.shared.live_nondaemon.load(Ordering::Acquire) != 0 {
+            g = self.shared.quiet.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(g);
+        match handle.join() {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+/// Spawns a task as a new OS thread.
+pub(crate) fn spawn<F, T>(
+    shared: &Arc<Shared>,
+    f: F,
+    name: Option<String>,
+    daemon: bool,
+    stack_size: usize,
+) -> io::Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let mut builder = thread::Builder::new().stack_size(stack_size);
+    if let Some(name) = &name {
+        builder = builder.name(name.clone());
+    }
+    let cell = Arc::new(TaskCell {
+        header: Header::new(name, daemon, TaskSched::new(None, None)),
+        body: Slot::new(f),
+    });
+    let handle = JoinHandle::new(cell.clone());
+    let task: TaskRef = cell;
+    if !daemon {
+        shared.live_nondaemon.fetch_add(1, Ordering::AcqRel);
+    }
+    let thread_shared = shared.clone();
+    let spawned = builder.spawn(move || {
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = Some((thread_shared.clone(), task.clone())));
+        // SAFETY: this thread is the task's only runner and runs the body once.
+        unsafe { task.body.run() };
+        let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+        task.header.complete();
+        if !task.header.daemon {
+            finished(&thread_shared);
+        }
+    });
+    match spawned {
+        Ok(_detached) => Ok(handle),
+        Err(e) => {
+            if !daemon {
+                finished(shared);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn finished(shared: &Shared) {
+    if shared.live_nondaemon.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let _g = shared.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        shared.quiet.notify_all();
+    }
+}

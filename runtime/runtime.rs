@@ -1,0 +1,471 @@
+//! The public runtime API, one face over two backends: [`Runtime`], its builder, the task
+//! [`Builder`], and the free functions [`spawn`], [`yield_now`], [`sleep`] and [`current`].
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use crate::context::{self, Home};
+use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
+use crate::task::{JoinHandle, Task};
+use crate::{coop, preempt};
+
+/// The most worker threads a cooperative runtime may have.
+const MAX_WORKERS: usize = 1024;
+
+/// A spindle runtime: green threads on worker OS threads ([`Runtime::cooperative`]) or one OS
+/// thread per task ([`Runtime::preemptive`]), behind the same API.
+///
+/// A `Runtime` is `Send + Sync` and can run [`block_on`](Runtime::block_on) any number of
+/// times; concurrent calls run one after another. Dropping it stops and joins its workers.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::{Runtime, spawn, yield_now};
+///
+/// let coop = Runtime::cooperative().workers(2).build()?;   // green threads on 2 OS threads
+/// let pre  = Runtime::preemptive().build()?;               // every task is an OS thread
+/// for rt in [&coop, &pre] {
+///     let sum: u64 = rt.block_on(|| {
+///         let hs: Vec<_> = (0..8u64).map(|i| spawn(move || { yield_now(); i })).collect();
+///         hs.into_iter().map(|h| h.join().unwrap()).sum()
+///     });
+///     assert_eq!(sum, 28);
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    inner: Inner,
+}
+
+enum Inner {
+    Coop(coop::Coop),
+    Preempt(preempt::Preempt),
+}
+
+/// Which backend a [`RuntimeBuilder`] builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Cooperative,
+    Preemptive,
+}
+
+/// Configures a [`Runtime`]; from [`Runtime::cooperative`] or [`Runtime::preemptive`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = spindle::Runtime::cooperative().workers(1).stack_size(256 * 1024).build().unwrap();
+/// assert_eq!(rt.workers(), 1);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until .build()"]
+pub struct RuntimeBuilder {
+    kind: Kind,
+    workers: Option<usize>,
+    stack_size: usize,
+}
+
+impl Runtime {
+    /// A builder for the cooperative runtime: green threads over `workers` OS threads
+    /// (default: the machine's available parallelism).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// assert!(rt.is_cooperative());
+    /// ```
+    pub fn cooperative() -> RuntimeBuilder {
+        RuntimeBuilder {
+            kind: Kind::Cooperative,
+            workers: None,
+            stack_size: DEFAULT_STACK_SIZE,
+        }
+    }
+
+    /// A builder for the preemptive runtime: every task is an OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::preemptive().build().unwrap();
+    /// assert!(!rt.is_cooperative());
+    /// ```
+    pub fn preemptive() -> RuntimeBuilder {
+        RuntimeBuilder {
+            kind: Kind::Preemptive,
+            workers: None,
+            stack_size: DEFAULT_STACK_SIZE,
+        }
+    }
+
+    /// Runs `f` as the runtime's first task (named `main`) and returns its value once `f` and
+    /// every non-daemon task have finished. Daemon tasks still running then are cancelled:
+    /// on the cooperative runtime their stacks are unwound (destructors run, and their
+    /// `join` gives `Err` with [`Cancelled`](crate::Cancelled)); on the preemptive runtime
+    /// their threads are left detached, as Python leaves daemon threads.
+    ///
+    /// # Panics
+    ///
+    /// If `f` panics, the panic continues here once the other non-daemon tasks are done. If
+    /// called from inside a task of any runtime (spawn and join instead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// assert_eq!(rt.block_on(|| 1 + 1), 2);
+    /// assert_eq!(rt.block_on(|| "again"), "again");
+    /// ```
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if context::current_task().is_some() {
+            panic!(
+                "spindle: Runtime::block_on called from inside a task; spawn the work and join it instead"
+            );
+        }
+        match &self.inner {
+            Inner::Coop(c) => c.block_on(f),
+            Inner::Preempt(p) => p.block_on(f),
+        }
+    }
+
+    /// Whether this is the cooperative (green-thread) runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(spindle::Runtime::cooperative().build().unwrap().is_cooperative());
+    /// ```
+    pub fn is_cooperative(&self) -> bool {
+        matches!(self.inner, Inner::Coop(_))
+    }
+
+    /// The number of worker OS threads (cooperative), or 0 (preemptive: a thread per task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(spindle::Runtime::cooperative().workers(3).build().unwrap().workers(), 3);
+    /// assert_eq!(spindle::Runtime::preemptive().build().unwrap().workers(), 0);
+    /// ```
+    pub fn workers(&self) -> usize {
+        match &self.inner {
+            Inner::Coop(c) => c.shared().workers.len(),
+            Inner::Preempt(_) => 0,
+        }
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.is_cooperative() {
+            "cooperative"
+        } else {
+            "preemptive"
+        };
+        f.debug_struct("Runtime")
+            .field("kind", &kind)
+            .field("workers", &self.workers())
+            .finish()
+    }
+}
+
+impl RuntimeBuilder {
+    /// The number of worker OS threads of a cooperative runtime (default: the machine's
+    /// available parallelism). Ignored by the preemptive runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = spindle::Runtime::cooperative().workers(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn workers(mut self, n: usize) -> RuntimeBuilder {
+        self.workers = Some(n);
+        self
+    }
+
+    /// The default stack size of the runtime's tasks, in bytes (default
+    /// [`DEFAULT_STACK_SIZE`](crate::stack::DEFAULT_STACK_SIZE)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(spindle::Runtime::cooperative().stack_size(1).build().is_err());
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> RuntimeBuilder {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// Builds the runtime, starting its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `workers(0)`, more than 1,024 workers, or a stack size outside
+    /// [`MIN_STACK_SIZE`](crate::stack::MIN_STACK_SIZE)..=[`MAX_STACK_SIZE`](crate::stack::MAX_STACK_SIZE);
+    /// the OS's error if a worker thread or its poller cannot be made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().workers(2).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        let stack_size = checked_size(self.stack_size)?;
+        match self.kind {
+            Kind::Cooperative => {
+                let workers = match self.workers {
+                    Some(n) => n,
+                    None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                };
+                if workers == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "workers(0): a cooperative runtime needs at least one worker thread",
+                    ));
+                }
+                if workers > MAX_WORKERS {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("workers({workers}): at most {MAX_WORKERS} worker threads"),
+                    ));
+                }
+                Ok(Runtime {
+                    inner: Inner::Coop(coop::Coop::start(workers, stack_size)?),
+                })
+            }
+            Kind::Preemptive => Ok(Runtime {
+                inner: Inner::Preempt(preempt::Preempt::new(stack_size)),
+            }),
+        }
+    }
+}
+
+/// Configures one task before spawning it, as `std::thread::Builder` does a thread.
+///
+/// # Examples
+///
+/// ```
+/// use spindle::{Builder, Runtime};
+/// let rt = Runtime::cooperative().build().unwrap();
+/// rt.block_on(|| {
+///     let h = Builder::new().name("fetcher").stack_size(256 * 1024).spawn(|| 5)?;
+///     assert_eq!(h.join().unwrap(), 5);
+///     Ok::<(), std::io::Error>(())
+/// }).unwrap();
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a builder does nothing until .spawn()"]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+    daemon: Option<bool>,
+}
+
+impl Builder {
+    /// A builder with no name, the runtime's stack size, and the spawning task's daemon flag.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = spindle::Builder::new();
+    /// ```
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task (shown by [`Task::name`], the stall and overflow reports, and, on the
+    /// preemptive runtime, the OS thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = spindle::Builder::new().name("reader");
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The task's stack size in bytes, instead of the runtime's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| assert!(spindle::Builder::new().stack_size(0).spawn(|| ()).is_err()));
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Whether the task is a daemon: `block_on` does not wait for daemons, and cancels those
+    /// still running when it returns. By default a task is a daemon if the task spawning it
+    /// is (Python's rule).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| {
+    ///     spindle::Builder::new().daemon(true).spawn(|| loop { spindle::yield_now() }).unwrap();
+    /// }); // returns: the daemon does not keep it waiting
+    /// ```
+    pub fn daemon(mut self, daemon: bool) -> Builder {
+        self.daemon = Some(daemon);
+        self
+    }
+
+    /// Spawns the task on the runtime of the calling task.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a stack size out of bounds; the OS's error when no stack (memory,
+    /// `vm.max_map_count`) or, on the preemptive runtime, no thread can be had.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a runtime: run the code inside [`Runtime::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::preemptive().build().unwrap();
+    /// let v = rt.block_on(|| spindle::Builder::new().spawn(|| 3).unwrap().join().unwrap());
+    /// assert_eq!(v, 3);
+    /// ```
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some((home, parent_daemon)) = context::home() else {
+            outside_runtime("Builder::spawn")
+        };
+        let daemon = self.daemon.unwrap_or(parent_daemon);
+        match home {
+            Home::Coop(shared) => {
+                let size = match self.stack_size {
+                    Some(s) => checked_size(s)?,
+                    None => shared.stack_size,
+                };
+                coop::spawn(&shared, f, self.name, daemon, size)
+            }
+            Home::Preempt(shared) => {
+                let size = match self.stack_size {
+                    Some(s) => checked_size(s)?,
+                    None => shared.stack_size,
+                };
+                preempt::spawn(&shared, f, self.name, daemon, size)
+            }
+        }
+    }
+}
+
+#[cold]
+#[track_caller]
+fn outside_runtime(what: &str) -> ! {
+    panic!(
+        "spindle::{what} called outside a runtime: start one with Runtime::cooperative() or Runtime::preemptive() and run this code inside Runtime::block_on"
+    )
+}
+
+/// Spawns a task on the runtime of the calling task and returns its [`JoinHandle`]: a green
+/// thread on the cooperative runtime, an OS thread on the preemptive one.
+///
+/// # Panics
+///
+/// Outside a runtime (use [`Runtime::block_on`]), and when no stack or thread can be had
+/// (use [`Builder::spawn`] to get that as an error).
+///
+/// # Examples
+///
+/// ```
+/// let rt = spindle::Runtime::cooperative().build().unwrap();
+/// let v = rt.block_on(|| spindle::spawn(|| "hi").join().unwrap());
+/// assert_eq!(v, "hi");
+/// ```
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if context::home().is_none() {
+        outside_runtime("spawn");
+    }
+    match Builder::new().spawn(f) {
+        Ok(h) => h,
+        Err(e) => panic!("spindle::spawn failed: {e}"),
+    }
+}
+
+/// Lets other tasks run: a green thread goes to the back of its worker's run queue; a
+/// preemptive task or plain thread calls `std::thread::yield_now`.
+///
+/// # Examples
+///
+/// ```
+/// spindle::yield_now(); // fine anywhere
+/// ```
+#[inline]
+pub fn yield_now() {
+    context::yield_now()
+}
+
+/// Sleeps for at least `d`: a green thread parks on its worker's timers (no thread per
+/// sleeper), anything else calls `std::thread::sleep`. `sleep(Duration::ZERO)` just yields;
+/// a huge duration sleeps (practically) forever.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let rt = spindle::Runtime::cooperative().build().unwrap();
+/// let t = Instant::now();
+/// rt.block_on(|| spindle::sleep(Duration::from_millis(20)));
+/// assert!(t.elapsed() >= Duration::from_millis(20));
+/// ```
+pub fn sleep(d: Duration) {
+    context::sleep(d)
+}
+
+/// The task this code runs in.
+///
+/// # Panics
+///
+/// Outside a runtime's task; see [`try_current`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = spindle::Runtime::cooperative().build().unwrap();
+/// assert_eq!(rt.block_on(|| spindle::current().name().map(String::from)).as_deref(), Some("main"));
+/// ```
+#[track_caller]
+pub fn current() -> Task {
+    match context::current_task() {
+        Some(t) => t,
+        None => outside_runtime("current"),
+    }
+}
+
+/// The task this code runs in, or `None` on a plain thread outside any runtime.
+///
+/// # Examples
+///
+/// ```
+/// assert!(spindle::try_current().is_none());
+/// ```
+pub fn try_current() -> Option<Task> {
+    context::current_task()
+}
