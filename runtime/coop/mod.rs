@@ -208,8 +208,9 @@ impl Shared {
         if let Some(worker) = worker::current() {
             if Arc::ptr_eq(&worker.shared, self) {
                 let remote = &self.workers[worker.index];
-                if let Err(task) = remote.fresh.push(task) {
-                    self.injector.push(task);
+                match remote.fresh.push(task) {
+                    Ok(()) => worker.push_fresh_marker(),
+                    Err(task) => self.injector.push(task),
                 }
                 if self.workers.len() > 1 {
                     self.notify_one_except(worker.index);

@@ -54,8 +54,12 @@ impl Ord for Timer {
 pub(crate) struct Worker {
     pub(crate) index: usize,
     pub(crate) shared: Arc<Shared>,
-    /// Runnable tasks: started ones bound here, and unstarted ones this worker took.
-    runq: RefCell<VecDeque<TaskRef>>,
+    /// Runnable tasks in the order they became runnable: started ones bound here and
+    /// unstarted ones this worker took, as `Some(task)`; and a `None` marker for each task
+    /// this worker pushed onto its stealable `fresh` queue, holding its place in line (if it
+    /// was stolen meanwhile, the marker is skipped). One worker thus runs tasks in strict
+    /// FIFO order, while spawned tasks stay stealable until their turn comes.
+    runq: RefCell<VecDeque<Option<TaskRef>>>,
     /// Pending timers of this worker's tasks.
     timers: RefCell<BinaryHeap<Timer>>,
     timer_seq: Cell<u64>,
@@ -135,25 +139,37 @@ impl Worker {
                 return Some(t);
             }
         }
-        let fresh = &self.shared.workers[self.index].fresh;
-        if tick & 1 == 0 {
-            if let Some(t) = fresh.pop() {
-                return Some(t);
-            }
-        }
-        if let Some(t) = self.runq.borrow_mut().pop_front() {
-            return Some(t);
-        }
-        if let Some(t) = fresh.pop() {
+        if let Some(t) = self.pop_local() {
             return Some(t);
         }
         self.next_task_slow()
     }
 
+    /// The front of the local line: a task, or the unstarted task a marker stands for.
+    #[inline]
+    fn pop_local(&self) -> Option<TaskRef> {
+        let fresh = &self.shared.workers[self.index].fresh;
+        loop {
+            let entry = self.runq.borrow_mut().pop_front()?;
+            match entry {
+                Some(t) => return Some(t),
+                None => {
+                    if let Some(t) = fresh.pop() {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+    }
+
     #[cold]
     fn next_task_slow(&self) -> Option<TaskRef> {
         self.maintain();
-        if let Some(t) = self.runq.borrow_mut().pop_front() {
+        if let Some(t) = self.pop_local() {
+            return Some(t);
+        }
+        // Markers can run out while fresh tasks remain (spawned from another context).
+        if let Some(t) = self.shared.workers[self.index].fresh.pop() {
             return Some(t);
         }
         if let Some(t) = self.shared.injector.pop() {
@@ -168,7 +184,7 @@ impl Worker {
         if !inbox.is_empty() {
             let mut runq = self.runq.borrow_mut();
             while let Some(t) = inbox.pop() {
-                runq.push_back(t);
+                runq.push_back(Some(t));
             }
         }
         self.fire_timers();
@@ -188,7 +204,7 @@ impl Worker {
                 let mut runq = self.runq.borrow_mut();
                 for _ in 1..count {
                     match victim.pop() {
-                        Some(t) => runq.push_back(t),
+                        Some(t) => runq.push_back(Some(t)),
                         None => break,
                     }
                 }
@@ -201,7 +217,13 @@ impl Worker {
     /// Queues a task woken on this worker's own thread.
     #[inline]
     pub(crate) fn push_local(&self, task: TaskRef) {
-        self.runq.borrow_mut().push_back(task);
+        self.runq.borrow_mut().push_back(Some(task));
+    }
+
+    /// Holds a place in line for a task just pushed onto this worker's `fresh` queue.
+    #[inline]
+    pub(crate) fn push_fresh_marker(&self) {
+        self.runq.borrow_mut().push_back(None);
     }
 
     /// Adds a timer that wakes `waiter` at `deadline`.
@@ -269,7 +291,7 @@ impl Worker {
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
                 sched.state.store(epoch | SCHEDULED, Ordering::Relaxed);
-                self.runq.borrow_mut().push_back(task);
+                self.runq.borrow_mut().push_back(Some(task));
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
                 let epoch = epoch.wrapping_add(EPOCH_ONE);
@@ -356,7 +378,7 @@ impl Worker {
                 .compare_exchange(state, next, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
-                self.runq.borrow_mut().push_back(task);
+                self.runq.borrow_mut().push_back(Some(task));
                 found = true;
             }
         }
