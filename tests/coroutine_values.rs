@@ -40,7 +40,7 @@ fn lecture_send_coroutine_and_broadcast() {
                 x = y.suspend(());
             })
         };
-        let mut targets = vec![make(10), make(20), make(30)];
+        let mut targets = [make(10), make(20), make(30)];
         for i in 0..5 {
             for t in targets.iter_mut() {
                 assert_eq!(t.resume(i), CoroutineResult::Yield(()));

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
-use crate::stack::PooledStack;
+use crate::stack::{PooledStack, StackReservation};
 use crate::task::{Body, Header, JoinHandle, Slot, TaskCell, TaskRef, Waiter};
 
 pub(crate) use worker::Worker;
@@ -97,8 +97,8 @@ pub(crate) struct TaskSched {
 /// Data only one thread touches at a time: before the task starts, whichever worker popped it
 /// from a queue (queues hand over ownership); after, only its owning worker.
 pub(crate) struct Local {
-    /// The stack reserved at spawn, until the coroutine is made on it.
-    stack: Option<PooledStack>,
+    /// The stack promised at spawn; taken when the task first runs, on that worker.
+    stack: Option<StackReservation>,
     /// The task's coroutine, once started; dropped (stack back to the pool) when it ends.
     co: Option<TaskCoroutine>,
     /// The task's key in its worker's table of started tasks.
@@ -106,7 +106,7 @@ pub(crate) struct Local {
 }
 
 impl TaskSched {
-    pub(crate) fn new(home: Option<Arc<Shared>>, stack: Option<PooledStack>) -> TaskSched {
+    pub(crate) fn new(home: Option<Arc<Shared>>, stack: Option<StackReservation>) -> TaskSched {
         TaskSched {
             state: AtomicU64::new(SCHEDULED),
             worker: AtomicUsize::new(UNBOUND),
@@ -385,7 +385,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let stack = PooledStack::new(stack_size)?;
+    let stack = StackReservation::new(stack_size)?;
     let sched = TaskSched::new(Some(shared.clone()), Some(stack));
     let cell = Arc::new(TaskCell {
         header: Header::new(name, daemon, sched),

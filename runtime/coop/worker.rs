@@ -275,7 +275,9 @@ impl Worker {
                 self.cancel_unstarted(&task, local);
                 return;
             }
-            self.start(&task, local);
+            if !self.start(&task, local) {
+                return;
+            }
         }
         let input = if cancelling {
             Resume::Cancel
@@ -305,14 +307,27 @@ impl Worker {
         }
     }
 
-    /// Makes the coroutine of a task on the stack reserved at spawn and binds the task to
-    /// this worker (invariant 1: from now on it runs only here).
-    fn start(&self, task: &TaskRef, local: &mut Local) {
+    /// Makes the coroutine of a task on the stack promised at spawn and binds the task to
+    /// this worker (invariant 1: from now on it runs only here). If the stack cannot be had
+    /// after all (the pool was drained by bare coroutines and the OS refuses more), the task
+    /// ends with that error as its `join` result; returns whether it started.
+    fn start(&self, task: &TaskRef, local: &mut Local) -> bool {
         let sched = &task.header.sched;
-        let stack = local
+        let reservation = local
             .stack
             .take()
             .expect("a task's stack is reserved at spawn");
+        let stack = match reservation.take() {
+            Ok(stack) => stack,
+            Err(e) => {
+                let msg = format!("spindle: no stack for task {}: {e}", task.header.id());
+                // SAFETY: we hold the task from a queue and it never started, so nobody else
+                // runs or cancels its body.
+                unsafe { task.body.cancel(Box::new(msg)) };
+                self.complete(task);
+                return false;
+            }
+        };
         task.header.label.stack.set(stack.bounds());
         sched.worker.store(self.index, Ordering::Release);
         let body: *const dyn Body = &task.body;
@@ -332,6 +347,7 @@ impl Worker {
         });
         local.co = Some(co);
         local.key = self.tasks.borrow_mut().insert(task.clone());
+        true
     }
 
     /// Ends a task whose coroutine returned: frees its stack, drops it from the table, and

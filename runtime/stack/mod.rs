@@ -29,7 +29,7 @@ pub(crate) mod overflow;
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::sys;
@@ -54,6 +54,122 @@ pub const WARM_STACKS_SHARED: usize = 64;
 /// The target size of one mapping that stacks are carved from.
 const CHUNK_BYTES: usize = 64 << 20;
 
+/// Counters of one size class, readable without the pool's lock.
+///
+/// `free` counts finished or freshly carved slots (in thread caches and the shared lists);
+/// `reserved` counts stacks promised to spawned tasks that have not started. Spawning keeps
+/// `free >= reserved` by carving ahead (so exhaustion is reported by `spawn`), while a task
+/// takes its actual stack only when it first runs (so a warm stack just freed by the
+/// previous task is reused).
+struct ClassCounters {
+    usable: AtomicUsize,
+    free: AtomicIsize,
+    reserved: AtomicIsize,
+}
+
+const MAX_CLASSES: usize = 64;
+static COUNTERS: [ClassCounters; MAX_CLASSES] = [const {
+    ClassCounters {
+        usable: AtomicUsize::new(0),
+        free: AtomicIsize::new(0),
+        reserved: AtomicIsize::new(0),
+    }
+}; MAX_CLASSES];
+static CLASS_COUNT: AtomicUsize = AtomicUsize::new(0);
+/// Shared by every class past the first [`MAX_CLASSES`]: their accounting is merged, which
+/// only makes reservations more conservative.
+static OVERFLOW_COUNTERS: ClassCounters = ClassCounters {
+    usable: AtomicUsize::new(0),
+    free: AtomicIsize::new(0),
+    reserved: AtomicIsize::new(0),
+};
+
+/// The counters of the class of `usable`-byte stacks, registering the class if new.
+fn counters(usable: usize) -> &'static ClassCounters {
+    let n = CLASS_COUNT.load(Ordering::Acquire);
+    if let Some(c) = COUNTERS[..n]
+        .iter()
+        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
+    {
+        return c;
+    }
+    register_class(usable)
+}
+
+#[cold]
+fn register_class(usable: usize) -> &'static ClassCounters {
+    let _pool = lock_pool();
+    let n = CLASS_COUNT.load(Ordering::Acquire);
+    if let Some(c) = COUNTERS[..n]
+        .iter()
+        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
+    {
+        return c;
+    }
+    if n == MAX_CLASSES {
+        return &OVERFLOW_COUNTERS;
+    }
+    COUNTERS[n].usable.store(usable, Ordering::Relaxed);
+    CLASS_COUNT.store(n + 1, Ordering::Release);
+    &COUNTERS[n]
+}
+
+/// A stack promised to a task that has not started: spawning reserves one (and fails if
+/// none can be had); the task takes it when it first runs, on the thread that runs it.
+pub(crate) struct StackReservation {
+    counters: &'static ClassCounters,
+    usable: usize,
+}
+
+impl fmt::Debug for StackReservation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StackReservation")
+            .field("usable", &self.usable)
+            .finish()
+    }
+}
+
+impl StackReservation {
+    /// Reserves a stack of at least `size` bytes, carving (and guarding) new slots first if
+    /// the pool holds fewer free ones than it has promised.
+    pub(crate) fn new(size: usize) -> io::Result<StackReservation> {
+        let usable = checked_size(size)?;
+        let counters = counters(usable);
+        let reserved = counters.reserved.fetch_add(1, Ordering::AcqRel) + 1;
+        let reservation = StackReservation { counters, usable };
+        if reserved > counters.free.load(Ordering::Acquire) {
+            top_up(usable, counters)?;
+        }
+        Ok(reservation)
+    }
+
+    /// Takes the promised stack.
+    pub(crate) fn take(self) -> io::Result<PooledStack> {
+        PooledStack::new(self.usable)
+    }
+}
+
+impl Drop for StackReservation {
+    fn drop(&mut self) {
+        self.counters.reserved.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Carves slots into the shared cold list until the class has as many free as promised.
+#[cold]
+fn top_up(usable: usize, counters: &ClassCounters) -> io::Result<()> {
+    overflow::install_handler();
+    let mut pool = lock_pool();
+    let class = class_mut(&mut pool, usable);
+    while counters.reserved.load(Ordering::Acquire) > counters.free.load(Ordering::Acquire) {
+        let slot = carve(class)?;
+        class.cold.push(slot);
+        COLD.fetch_add(1, Ordering::Relaxed);
+        counters.free.fetch_add(1, Ordering::AcqRel);
+    }
+    Ok(())
+}
+
 /// A snapshot of the process-wide stack pool, from [`stats`].
 ///
 /// # Examples
@@ -68,8 +184,10 @@ pub struct StackStats {
     pub in_use: usize,
     /// Finished stacks kept with their pages, ready for reuse.
     pub warm: usize,
-    /// Finished stacks whose pages were given back to the OS.
+    /// Finished (or never used) stacks whose pages were given back to the OS.
     pub cold: usize,
+    /// Stacks promised to spawned tasks that have not started yet.
+    pub reserved: usize,
     /// Threads that hold a stack cache (each keeps up to [`WARM_STACKS_PER_THREAD`]).
     pub caching_threads: usize,
     /// Bytes of address space mapped for stacks (guards included).
@@ -100,6 +218,11 @@ pub fn stats() -> StackStats {
         in_use: IN_USE.load(Ordering::Relaxed),
         warm: WARM.load(Ordering::Relaxed),
         cold: COLD.load(Ordering::Relaxed),
+        reserved: COUNTERS
+            .iter()
+            .chain(std::iter::once(&OVERFLOW_COUNTERS))
+            .map(|c| c.reserved.load(Ordering::Relaxed).max(0) as usize)
+            .sum(),
         caching_threads: CACHING_THREADS.load(Ordering::Relaxed),
         mapped_bytes: MAPPED.load(Ordering::Relaxed),
     }
@@ -165,6 +288,7 @@ pub(crate) fn checked_size(size: usize) -> io::Result<usize> {
 pub(crate) struct PooledStack {
     slot: usize,
     usable: usize,
+    counters: &'static ClassCounters,
 }
 
 impl fmt::Debug for PooledStack {
@@ -183,12 +307,20 @@ impl PooledStack {
         let usable = checked_size(size)?;
         overflow::install_handler();
         overflow::ensure_altstack();
+        let counters = counters(usable);
         let slot = match cache_take(usable) {
-            Some(slot) => slot,
-            None => shared_take(usable)?,
+            Some(slot) => {
+                counters.free.fetch_sub(1, Ordering::AcqRel);
+                slot
+            }
+            None => shared_take(usable, counters)?,
         };
         IN_USE.fetch_add(1, Ordering::Relaxed);
-        Ok(PooledStack { slot, usable })
+        Ok(PooledStack {
+            slot,
+            usable,
+            counters,
+        })
     }
 
     /// The usable size in bytes.
@@ -206,6 +338,7 @@ impl PooledStack {
 impl Drop for PooledStack {
     fn drop(&mut self) {
         IN_USE.fetch_sub(1, Ordering::Relaxed);
+        self.counters.free.fetch_add(1, Ordering::AcqRel);
         if !cache_put(self.usable, self.slot) {
             shared_put(self.usable, self.slot);
         }
@@ -342,15 +475,17 @@ fn class_mut(pool: &mut Pool, usable: usize) -> &mut Class {
 }
 
 #[cold]
-fn shared_take(usable: usize) -> io::Result<usize> {
+fn shared_take(usable: usize, counters: &ClassCounters) -> io::Result<usize> {
     let mut pool = lock_pool();
     let class = class_mut(&mut pool, usable);
     if let Some(slot) = class.warm.pop() {
         WARM.fetch_sub(1, Ordering::Relaxed);
+        counters.free.fetch_sub(1, Ordering::AcqRel);
         return Ok(slot);
     }
     if let Some(slot) = class.cold.pop() {
         COLD.fetch_sub(1, Ordering::Relaxed);
+        counters.free.fetch_sub(1, Ordering::AcqRel);
         return Ok(slot);
     }
     carve(class)
