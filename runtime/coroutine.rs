@@ -130,12 +130,17 @@ impl<I, Y> fmt::Debug for Yielder<I, Y> {
 /// The lecture's `coroutine(n)`, fed with `send()`:
 ///
 /// ```
+/// use std::{cell::RefCell, rc::Rc};
 /// use spindle::coroutine::Coroutine;
-/// let mut out = Vec::new();
-/// {
-///     let mut adder = Coroutine::new(|y, mut x: i32| loop { out.push(10 + x); x = y.suspend(()); });
-///     for i in 0..3 { adder.resume(i); }
-/// }
+/// let out = Rc::new(RefCell::new(Vec::new()));
+/// let sink = out.clone();
+/// // def coroutine(n): while True: x = (yield); print(n + x)
+/// let mut target = Coroutine::new(move |y, mut x: i32| loop {
+///     sink.borrow_mut().push(10 + x);
+///     x = y.suspend(());
+/// });
+/// for i in 0..3 { target.resume(i); }   // target.send(i)
+/// assert_eq!(*out.borrow(), [10, 11, 12]);
 /// ```
 pub struct Coroutine<I, Y, R> {
     inner: corosensei::Coroutine<I, Y, R, PooledStack>,

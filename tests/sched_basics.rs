@@ -353,15 +353,18 @@ fn cancelled_daemons_unwind_and_run_destructors() {
         let rt = Runtime::cooperative().workers(2).build().unwrap();
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
+        let started = Arc::new(AtomicUsize::new(0));
         let handles = rt.block_on(move || {
             let mut hs = Vec::new();
             for i in 0..20 {
                 let d = d.clone();
+                let started = started.clone();
                 hs.push(
                     Builder::new()
                         .daemon(true)
                         .spawn(move || {
                             let _t = Tally(d);
+                            started.fetch_add(1, Ordering::SeqCst);
                             loop {
                                 // Parked, yielding and sleeping daemons are all cancelled.
                                 match i % 3 {
@@ -374,8 +377,10 @@ fn cancelled_daemons_unwind_and_run_destructors() {
                         .unwrap(),
                 );
             }
-            // Let them all start, then finish; one daemon never even starts.
-            sleep(Duration::from_millis(20));
+            // Let them all start, then finish; the last daemon may never start.
+            while started.load(Ordering::SeqCst) < 20 {
+                sleep(Duration::from_millis(1));
+            }
             let d = d.clone();
             hs.push(
                 Builder::new()
