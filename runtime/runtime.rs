@@ -348,8 +348,18 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.spawn_as(f, "Builder::spawn")
+    }
+
+    /// [`Builder::spawn`], naming `what` in the outside-a-runtime panic.
+    #[inline]
+    fn spawn_as<F, T>(self, f: F, what: &str) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let Some((home, parent_daemon)) = context::home() else {
-            outside_runtime("Builder::spawn")
+            outside_runtime(what)
         };
         let daemon = self.daemon.unwrap_or(parent_daemon);
         match home {
@@ -358,7 +368,7 @@ impl Builder {
                     Some(s) => checked_size(s)?,
                     None => shared.stack_size,
                 };
-                coop::spawn(&shared, f, self.name, daemon, size)
+                coop::spawn(shared, f, self.name, daemon, size)
             }
             Home::Preempt(shared) => {
                 let size = match self.stack_size {
@@ -400,10 +410,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    if context::home().is_none() {
-        outside_runtime("spawn");
-    }
-    match Builder::new().spawn(f) {
+    match Builder::new().spawn_as(f, "spawn") {
         Ok(h) => h,
         Err(e) => panic!("spindle::spawn failed: {e}"),
     }

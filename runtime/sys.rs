@@ -13,6 +13,7 @@ use std::ptr;
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
 /// The size of a memory page, read once.
+#[inline]
 pub(crate) fn page_size() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static PAGE: AtomicUsize = AtomicUsize::new(0);

@@ -36,7 +36,9 @@ fn child(mode: &str) {
             });
         }
         "coroutine" => {
-            let mut co = Coroutine::with_stack_size(64 * 1024, |_y: &Yielder<(), ()>, ()| recurse(0)).unwrap();
+            let mut co =
+                Coroutine::with_stack_size(64 * 1024, |_y: &Yielder<(), ()>, ()| recurse(0))
+                    .unwrap();
             co.resume(());
         }
         "thread" => {
@@ -68,7 +70,10 @@ fn run_child(test: &str, mode: &str) -> (String, Option<i32>) {
         .output()
         .unwrap();
     assert!(t.elapsed() < Duration::from_secs(60));
-    (String::from_utf8_lossy(&out.stderr).into_owned(), out.status.signal())
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.signal(),
+    )
 }
 
 #[test]
@@ -92,7 +97,10 @@ fn bare_coroutine_overflow_is_reported() {
         return child(&mode);
     }
     let (stderr, signal) = run_child("bare_coroutine_overflow_is_reported", "coroutine");
-    assert!(stderr.contains("coroutine overflowed its 64 KiB stack"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("coroutine overflowed its 64 KiB stack"),
+        "stderr: {stderr}"
+    );
     assert_eq!(signal, Some(libc_sigabrt()), "stderr: {stderr}");
 }
 
@@ -102,8 +110,14 @@ fn thread_overflow_still_reaches_std() {
         return child(&mode);
     }
     let (stderr, signal) = run_child("thread_overflow_still_reaches_std", "thread");
-    assert!(!stderr.contains("KiB stack; raise"), "not a spindle stack: {stderr}");
-    assert!(stderr.contains("has overflowed its stack"), "std's report: {stderr}");
+    assert!(
+        !stderr.contains("KiB stack; raise"),
+        "not a spindle stack: {stderr}"
+    );
+    assert!(
+        stderr.contains("has overflowed its stack"),
+        "std's report: {stderr}"
+    );
     assert!(signal.is_some(), "the process died of a signal");
 }
 

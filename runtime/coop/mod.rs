@@ -33,16 +33,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_queue::{ArrayQueue, SegQueue};
+use crossbeam_deque::{Injector, Stealer, Worker as Deque};
+use crossbeam_queue::SegQueue;
 
 use crate::stack::{PooledStack, StackReservation};
 use crate::task::{Body, Header, JoinHandle, Slot, TaskCell, TaskRef, Waiter};
 
 pub(crate) use worker::Worker;
-
-/// Capacity of each worker's stealable queue of unstarted tasks; overflow goes to the
-/// global injector.
-const FRESH_CAPACITY: usize = 256;
 
 /// The coroutine that runs a green thread.
 pub(crate) type TaskCoroutine = corosensei::Coroutine<Resume, Suspend, (), PooledStack>;
@@ -173,8 +170,9 @@ fn schedule(task: TaskRef) {
 pub(crate) struct Remote {
     /// Started tasks woken by other threads, waiting to rejoin this worker's run queue.
     inbox: SegQueue<TaskRef>,
-    /// Unstarted tasks spawned on this worker; other workers may steal from here.
-    fresh: ArrayQueue<TaskRef>,
+    /// The stealing end of the worker's deque of unstarted tasks (the worker owns the other
+    /// end); idle workers steal half from here.
+    fresh: Stealer<TaskRef>,
     /// Wakes the worker out of its `mio::Poll`.
     waker: mio::Waker,
     /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it.
@@ -184,12 +182,12 @@ pub(crate) struct Remote {
 /// The runtime state shared by its workers, its handle and every task.
 pub(crate) struct Shared {
     pub(crate) workers: Box<[Remote]>,
-    /// Unstarted tasks from outside the workers, and overflow of the `fresh` queues.
-    injector: SegQueue<TaskRef>,
-    /// Tasks spawned and not yet finished.
-    live: AtomicUsize,
-    /// Non-daemon tasks spawned and not yet finished.
-    live_nondaemon: AtomicUsize,
+    /// Unstarted tasks spawned from outside the workers.
+    injector: Injector<TaskRef>,
+    /// Tasks spawned and not yet finished: all of them in the high 32 bits ([`LIVE_ALL`]),
+    /// the non-daemon ones in the low 32 bits ([`LIVE_NONDAEMON`]). One atomic for both, so a
+    /// spawn or a finish costs one read-modify-write.
+    live: AtomicU64,
     /// Set while `block_on` cancels the daemons left after its last non-daemon task.
     cancelling: AtomicBool,
     /// Set when the `Runtime` is dropped: workers exit.
@@ -207,11 +205,7 @@ impl Shared {
     fn submit(self: &Arc<Shared>, task: TaskRef) {
         if let Some(worker) = worker::current() {
             if Arc::ptr_eq(&worker.shared, self) {
-                let remote = &self.workers[worker.index];
-                match remote.fresh.push(task) {
-                    Ok(()) => worker.push_fresh_marker(),
-                    Err(task) => self.injector.push(task),
-                }
+                worker.push_fresh(task);
                 if self.workers.len() > 1 {
                     self.notify_one_except(worker.index);
                 }
@@ -257,21 +251,19 @@ impl Shared {
     /// Accounts for a finished (or cancelled) task and tells `block_on` when a count it
     /// waits on reaches zero.
     fn task_finished(&self, daemon: bool) {
-        let mut quiet = false;
-        if !daemon {
-            quiet |= self.live_nondaemon.fetch_sub(1, Ordering::AcqRel) == 1;
-        }
-        quiet |= self.live.fetch_sub(1, Ordering::AcqRel) == 1;
+        let delta = live_delta(daemon);
+        let now = self.live.fetch_sub(delta, Ordering::AcqRel) - delta;
+        let quiet = now & LIVE_ALL == 0 || (!daemon && now & LIVE_NONDAEMON == 0);
         if quiet {
             let _g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
             self.quiet.notify_all();
         }
     }
 
-    /// Blocks the calling (non-worker) thread until `count` reads zero.
-    fn wait_zero(&self, count: &AtomicUsize) {
+    /// Blocks the calling (non-worker) thread until the `mask` bits of `live` read zero.
+    fn wait_zero(&self, mask: u64) {
         let mut g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
-        while count.load(Ordering::Acquire) != 0 {
+        while self.live.load(Ordering::Acquire) & mask != 0 {
             g = self.quiet.wait(g).unwrap_or_else(|e| e.into_inner());
         }
     }
@@ -288,24 +280,24 @@ pub(crate) struct Coop {
 impl Coop {
     /// Starts `workers` worker threads.
     pub(crate) fn start(workers: usize, stack_size: usize) -> io::Result<Coop> {
-        let mut polls = Vec::with_capacity(workers);
+        let mut locals = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         for _ in 0..workers {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), worker::WAKE_TOKEN)?;
+            let fresh = Deque::new_fifo();
             remotes.push(Remote {
                 inbox: SegQueue::new(),
-                fresh: ArrayQueue::new(FRESH_CAPACITY),
+                fresh: fresh.stealer(),
                 waker,
                 sleeping: AtomicBool::new(false),
             });
-            polls.push(poll);
+            locals.push((poll, fresh));
         }
         let shared = Arc::new(Shared {
             workers: remotes.into_boxed_slice(),
-            injector: SegQueue::new(),
-            live: AtomicUsize::new(0),
-            live_nondaemon: AtomicUsize::new(0),
+            injector: Injector::new(),
+            live: AtomicU64::new(0),
             cancelling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             quiet_lock: Mutex::new(()),
@@ -317,11 +309,11 @@ impl Coop {
             threads: Vec::with_capacity(workers),
             serial: Mutex::new(()),
         };
-        for (index, poll) in polls.into_iter().enumerate() {
+        for (index, (poll, fresh)) in locals.into_iter().enumerate() {
             let shared = shared.clone();
             let t = thread::Builder::new()
                 .name(format!("spindle-worker-{index}"))
-                .spawn(move || Worker::new(index, shared, poll).run())?;
+                .spawn(move || Worker::new(index, shared, poll, fresh).run())?;
             coop.threads.push(t);
         }
         Ok(coop)
@@ -340,7 +332,7 @@ impl Coop {
     {
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
         let handle = match spawn(
-            &self.shared,
+            self.shared.clone(),
             f,
             Some("main".into()),
             false,
@@ -349,11 +341,11 @@ impl Coop {
             Ok(h) => h,
             Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
         };
-        self.shared.wait_zero(&self.shared.live_nondaemon);
+        self.shared.wait_zero(LIVE_NONDAEMON);
         if self.shared.live.load(Ordering::Acquire) != 0 {
             self.shared.cancelling.store(true, Ordering::SeqCst);
             self.shared.notify_all();
-            self.shared.wait_zero(&self.shared.live);
+            self.shared.wait_zero(LIVE_ALL);
             self.shared.cancelling.store(false, Ordering::SeqCst);
         }
         match handle.join() {
@@ -373,9 +365,20 @@ impl Drop for Coop {
     }
 }
 
-/// Spawns a green thread on `shared`'s runtime.
+/// The high half of [`Shared::live`]: every live task.
+const LIVE_ALL: u64 = !0 << 32;
+/// The low half of [`Shared::live`]: live non-daemon tasks.
+const LIVE_NONDAEMON: u64 = !0 >> 32;
+
+/// What one task adds to [`Shared::live`].
+#[inline]
+fn live_delta(daemon: bool) -> u64 {
+    (1 << 32) | u64::from(!daemon)
+}
+
+/// Spawns a green thread on `shared`'s runtime, with a stack size already checked.
 pub(crate) fn spawn<F, T>(
-    shared: &Arc<Shared>,
+    shared: Arc<Shared>,
     f: F,
     name: Option<String>,
     daemon: bool,
@@ -386,15 +389,12 @@ where
     T: Send + 'static,
 {
     let stack = StackReservation::new(stack_size)?;
+    shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     let sched = TaskSched::new(Some(shared.clone()), Some(stack));
     let cell = Arc::new(TaskCell {
         header: Header::new(name, daemon, sched),
         body: Slot::new(f),
     });
-    shared.live.fetch_add(1, Ordering::AcqRel);
-    if !daemon {
-        shared.live_nondaemon.fetch_add(1, Ordering::AcqRel);
-    }
     let handle = JoinHandle::new(cell.clone());
     shared.submit(cell);
     Ok(handle)
@@ -417,12 +417,23 @@ thread_local! {
 ///
 /// # Safety
 /// - `task` is the task running on this thread (from [`running`]).
+#[inline]
 unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
     // SAFETY: the running task is kept alive by its worker while it runs; its yielder was
     // recorded when its coroutine started and lives on that coroutine's stack, which is the
     // stack (or an ancestor of the stack) we are running on.
     let yielder = unsafe { &*task.as_ref().header.sched.yielder.get() };
-    if yielder.suspend(why) == Resume::Cancel && !thread::panicking() {
+    if yielder.suspend(why) == Resume::Cancel {
+        cancelled();
+    }
+}
+
+/// Unwinds a task the runtime is cancelling (unless it is already unwinding, when a second
+/// panic would abort: then the blocking call just returns early).
+#[cold]
+#[inline(never)]
+fn cancelled() {
+    if !thread::panicking() {
         std::panic::resume_unwind(Box::new(crate::Cancelled));
     }
 }
@@ -431,6 +442,7 @@ unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
 ///
 /// # Safety
 /// - `task` is the task running on this thread.
+#[inline]
 pub(crate) unsafe fn yield_now(task: NonNull<TaskCell<dyn Body>>) {
     // SAFETY: forwarded from the caller.
     unsafe { suspend(task, Suspend::Yield) };

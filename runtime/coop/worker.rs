@@ -10,6 +10,7 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
 use super::{
@@ -60,13 +61,17 @@ pub(crate) struct Worker {
     /// was stolen meanwhile, the marker is skipped). One worker thus runs tasks in strict
     /// FIFO order, while spawned tasks stay stealable until their turn comes.
     runq: RefCell<VecDeque<Option<TaskRef>>>,
+    /// The owning end of this worker's deque of unstarted tasks (FIFO); other workers
+    /// steal through the `Stealer` in [`Remote`](super::Remote).
+    fresh: Deque<TaskRef>,
     /// Pending timers of this worker's tasks.
     timers: RefCell<BinaryHeap<Timer>>,
     timer_seq: Cell<u64>,
     /// Every started, unfinished task bound to this worker (so a shutdown can find parked
     /// daemons that nothing else refers to).
     tasks: RefCell<Slab<TaskRef>>,
-    tick: Cell<u32>,
+    /// Ticks left until the next maintenance pass.
+    countdown: Cell<u32>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
 }
@@ -89,15 +94,21 @@ pub(crate) fn current<'a>() -> Option<&'a Worker> {
 }
 
 impl Worker {
-    pub(crate) fn new(index: usize, shared: Arc<Shared>, poll: mio::Poll) -> Worker {
+    pub(crate) fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        poll: mio::Poll,
+        fresh: Deque<TaskRef>,
+    ) -> Worker {
         Worker {
             index,
             shared,
             runq: RefCell::new(VecDeque::with_capacity(256)),
+            fresh,
             timers: RefCell::new(BinaryHeap::new()),
             timer_seq: Cell::new(0),
             tasks: RefCell::new(Slab::new()),
-            tick: Cell::new(0),
+            countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
         }
@@ -131,11 +142,12 @@ impl Worker {
     /// when all is empty, the injector and then stealing unstarted tasks.
     #[inline]
     fn next_task(&self) -> Option<TaskRef> {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        if tick % MAINTENANCE_TICKS == 0 {
+        let left = self.countdown.get() - 1;
+        self.countdown.set(left);
+        if left == 0 {
+            self.countdown.set(MAINTENANCE_TICKS);
             self.maintain();
-            if let Some(t) = self.shared.injector.pop() {
+            if let Some(t) = self.from_injector() {
                 return Some(t);
             }
         }
@@ -148,16 +160,26 @@ impl Worker {
     /// The front of the local line: a task, or the unstarted task a marker stands for.
     #[inline]
     fn pop_local(&self) -> Option<TaskRef> {
-        let fresh = &self.shared.workers[self.index].fresh;
         loop {
             let entry = self.runq.borrow_mut().pop_front()?;
             match entry {
                 Some(t) => return Some(t),
                 None => {
-                    if let Some(t) = fresh.pop() {
+                    if let Some(t) = self.fresh.pop() {
                         return Some(t);
                     }
                 }
+            }
+        }
+    }
+
+    /// One task from the global injector, if any.
+    fn from_injector(&self) -> Option<TaskRef> {
+        loop {
+            match self.shared.injector.steal() {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
             }
         }
     }
@@ -168,11 +190,11 @@ impl Worker {
         if let Some(t) = self.pop_local() {
             return Some(t);
         }
-        // Markers can run out while fresh tasks remain (spawned from another context).
-        if let Some(t) = self.shared.workers[self.index].fresh.pop() {
+        // Markers can run out while fresh tasks remain.
+        if let Some(t) = self.fresh.pop() {
             return Some(t);
         }
-        if let Some(t) = self.shared.injector.pop() {
+        if let Some(t) = self.from_injector() {
             return Some(t);
         }
         self.steal()
@@ -190,25 +212,25 @@ impl Worker {
         self.fire_timers();
     }
 
-    /// Takes half of another worker's unstarted tasks (never a started one: invariant 1).
+    /// Takes half of another worker's unstarted tasks (never a started one: invariant 1),
+    /// keeping their places in line with markers.
     fn steal(&self) -> Option<TaskRef> {
         let n = self.shared.workers.len();
         for k in 1..n {
             let victim = &self.shared.workers[(self.index + k) % n].fresh;
-            let count = victim.len().div_ceil(2);
-            if count == 0 {
-                continue;
-            }
-            let first = victim.pop();
-            if first.is_some() {
-                let mut runq = self.runq.borrow_mut();
-                for _ in 1..count {
-                    match victim.pop() {
-                        Some(t) => runq.push_back(Some(t)),
-                        None => break,
+            loop {
+                let before = self.fresh.len();
+                match victim.steal_batch_and_pop(&self.fresh) {
+                    Steal::Success(t) => {
+                        let mut runq = self.runq.borrow_mut();
+                        for _ in before..self.fresh.len() {
+                            runq.push_back(None);
+                        }
+                        return Some(t);
                     }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
                 }
-                return first;
             }
         }
         None
@@ -220,9 +242,10 @@ impl Worker {
         self.runq.borrow_mut().push_back(Some(task));
     }
 
-    /// Holds a place in line for a task just pushed onto this worker's `fresh` queue.
+    /// Queues a task spawned on this worker: stealable until its turn, which a marker holds.
     #[inline]
-    pub(crate) fn push_fresh_marker(&self) {
+    pub(crate) fn push_fresh(&self, task: TaskRef) {
+        self.fresh.push(task);
         self.runq.borrow_mut().push_back(None);
     }
 
@@ -285,11 +308,9 @@ impl Worker {
             Resume::Go
         };
         let co = local.co.as_mut().expect("a started task has a coroutine");
-        let prev_label = overflow::swap_current(&task.header.label);
         super::RUNNING_TASK.with(|r| r.set(Some(NonNull::from(&*task))));
         let result = co.resume(input);
         super::RUNNING_TASK.with(|r| r.set(None));
-        overflow::swap_current(prev_label);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
                 sched.state.store(epoch | SCHEDULED, Ordering::Relaxed);
@@ -428,7 +449,7 @@ impl Worker {
     fn has_work(&self) -> bool {
         let remote = &self.shared.workers[self.index];
         if !remote.inbox.is_empty()
-            || !remote.fresh.is_empty()
+            || !self.fresh.is_empty()
             || !self.shared.injector.is_empty()
             || self.shared.shutdown.load(Ordering::SeqCst)
         {

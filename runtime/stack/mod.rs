@@ -258,27 +258,33 @@ pub fn guards_are_free() -> Option<bool> {
 }
 
 /// Checks a requested stack size and rounds it up to whole pages.
+#[inline]
 pub(crate) fn checked_size(size: usize) -> io::Result<usize> {
+    if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&size) {
+        return Err(bad_size(size));
+    }
+    let page = sys::page_size();
+    Ok((size + page - 1) & !(page - 1))
+}
+
+#[cold]
+fn bad_size(size: usize) -> io::Error {
     if size < MIN_STACK_SIZE {
-        return Err(io::Error::new(
+        return io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
                 "stack size {size} bytes is below spindle's minimum of {} KiB",
                 MIN_STACK_SIZE / 1024
             ),
-        ));
+        );
     }
-    if size > MAX_STACK_SIZE {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "stack size {size} bytes is above spindle's maximum of {} MiB",
-                MAX_STACK_SIZE >> 20
-            ),
-        ));
-    }
-    let page = sys::page_size();
-    Ok(size.div_ceil(page) * page)
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "stack size {size} bytes is above spindle's maximum of {} MiB",
+            MAX_STACK_SIZE >> 20
+        ),
+    )
 }
 
 /// A guarded stack owned by one coroutine; it returns to the pool when dropped.
@@ -288,6 +294,8 @@ pub(crate) fn checked_size(size: usize) -> io::Result<usize> {
 pub(crate) struct PooledStack {
     slot: usize,
     usable: usize,
+    /// `slot + page + usable`: the stack's base, read on every resume.
+    base: usize,
     counters: &'static ClassCounters,
 }
 
@@ -319,6 +327,7 @@ impl PooledStack {
         Ok(PooledStack {
             slot,
             usable,
+            base: slot + sys::page_size() + usable,
             counters,
         })
     }
@@ -330,8 +339,7 @@ impl PooledStack {
 
     /// The lowest usable address (just above the guard) and the highest (the stack's base).
     pub(crate) fn bounds(&self) -> (usize, usize) {
-        let low = self.slot + sys::page_size();
-        (low, low + self.usable)
+        (self.base - self.usable, self.base)
     }
 }
 
@@ -355,8 +363,7 @@ impl Drop for PooledStack {
 unsafe impl corosensei::stack::Stack for PooledStack {
     #[inline]
     fn base(&self) -> corosensei::stack::StackPointer {
-        let (_, high) = self.bounds();
-        corosensei::stack::StackPointer::new(high).expect("stack base is never null")
+        corosensei::stack::StackPointer::new(self.base).expect("stack base is never null")
     }
 
     #[inline]

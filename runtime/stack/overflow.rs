@@ -16,7 +16,8 @@ use crate::sys;
 
 /// What the handler knows of the task running on a thread.
 ///
-/// Lives in the task's header; a pointer to it sits in [`CURRENT`] while the task runs.
+/// Lives in the task's header; the handler finds it through the scheduler's record of the
+/// task running on the faulting thread ([`crate::coop::running`]).
 #[derive(Debug)]
 pub(crate) struct TaskLabel {
     /// The task's id.
@@ -25,18 +26,6 @@ pub(crate) struct TaskLabel {
     pub(crate) name: Option<Box<str>>,
     /// The usable range of the task's own stack, set by its worker before it first runs.
     pub(crate) stack: Cell<(usize, usize)>,
-}
-
-thread_local! {
-    /// The label of the task running on this thread, or null. Const-initialised and without
-    /// a destructor, so reading it from a signal handler performs no lazy initialisation.
-    static CURRENT: Cell<*const TaskLabel> = const { Cell::new(ptr::null()) };
-}
-
-/// Makes `label` the running task's label on this thread and returns the previous one.
-#[inline]
-pub(crate) fn swap_current(label: *const TaskLabel) -> *const TaskLabel {
-    CURRENT.with(|c| c.replace(label))
 }
 
 /// One chunk of stack slots, as the handler sees it.
@@ -218,17 +207,23 @@ impl Buf {
     }
 }
 
-/// Formats the report for a fault at `addr` in the guard of a stack of `usable` bytes whose
-/// usable range is `low..high`.
-fn report(usable: usize, low: usize, high: usize) -> Buf {
+/// The label of the task running on this thread. The scheduler's thread-local is
+/// const-initialised and has no destructor, so reading it from a signal handler performs no
+/// lazy initialisation.
+fn running_label<'a>() -> Option<&'a TaskLabel> {
+    let task = crate::coop::running()?;
+    // SAFETY: the running task's worker holds it alive while it runs on this thread (and
+    // the fault happened during that run); we only read its label.
+    Some(unsafe { &(*task.as_ptr()).header.label })
+}
+
+/// Formats the report for a fault in the guard of a stack of `usable` bytes whose usable
+/// range is `low..high`, run by the task `label` (if any).
+fn report(label: Option<&TaskLabel>, usable: usize, low: usize, high: usize) -> Buf {
     let mut buf = Buf {
         bytes: [0; 512],
         len: 0,
     };
-    let label = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
-    // SAFETY: a non-null label points into the header of the task running on this thread,
-    // which outlives its run; we only read it.
-    let label = unsafe { label.as_ref() };
     match label {
         Some(label) => {
             let own = label.stack.get() == (low, high);
@@ -261,7 +256,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     // for SIGSEGV and SIGBUS.
     let addr = unsafe { (*info).si_addr() } as usize;
     if let Some((usable, low, high)) = guard_hit(addr) {
-        let buf = report(usable, low, high);
+        let buf = report(running_label(), usable, low, high);
         sys::write_stderr(&buf.bytes[..buf.len]);
         // SAFETY: abort is async-signal-safe and never returns.
         unsafe { libc::abort() };
@@ -314,9 +309,7 @@ mod tests {
             name: Some("worker-7".into()),
             stack: Cell::new((4096, 8192)),
         };
-        let prev = swap_current(&label);
-        let buf = report(64 * 1024, 4096, 8192);
-        swap_current(prev);
+        let buf = report(Some(&label), 64 * 1024, 4096, 8192);
         let text = std::str::from_utf8(&buf.bytes[..buf.len]).unwrap();
         assert_eq!(
             text,
