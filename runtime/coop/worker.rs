@@ -147,7 +147,7 @@ impl Worker {
         if left == 0 {
             self.countdown.set(MAINTENANCE_TICKS);
             self.maintain();
-            if let Some(t) = self.from_injector() {
+            if let Some(t) = self.take_injected() {
                 return Some(t);
             }
         }
@@ -174,7 +174,7 @@ impl Worker {
     }
 
     /// One task from the global injector, if any.
-    fn from_injector(&self) -> Option<TaskRef> {
+    fn take_injected(&self) -> Option<TaskRef> {
         loop {
             match self.shared.injector.steal() {
                 Steal::Success(t) => return Some(t),
@@ -194,7 +194,7 @@ impl Worker {
         if let Some(t) = self.fresh.pop() {
             return Some(t);
         }
-        if let Some(t) = self.from_injector() {
+        if let Some(t) = self.take_injected() {
             return Some(t);
         }
         self.steal()
