@@ -76,6 +76,12 @@ pub(crate) fn current_task() -> Option<Task> {
     preempt::current_task().map(|task| Task { task })
 }
 
+/// The cooperative runtime of the green thread running here, if this is one.
+pub(crate) fn green_runtime() -> Option<std::sync::Arc<coop::Shared>> {
+    coop::running()?;
+    coop::current_shared()
+}
+
 /// Which runtime a `spawn` from here goes to.
 pub(crate) enum Home {
     Coop(std::sync::Arc<coop::Shared>),

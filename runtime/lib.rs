@@ -47,6 +47,6 @@ mod sys;
 mod task;
 
 pub use runtime::{
-    current, sleep, spawn, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
+    current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
 };
 pub use task::{Cancelled, JoinHandle, Task, TaskId};

@@ -65,7 +65,14 @@ pub struct RuntimeBuilder {
     kind: Kind,
     workers: Option<usize>,
     stack_size: usize,
+    stall_threshold: Duration,
+    max_blocking_threads: usize,
 }
+
+/// The default of [`RuntimeBuilder::stall_threshold`].
+const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
+/// The default of [`RuntimeBuilder::max_blocking_threads`].
+const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 
 impl Runtime {
     /// A builder for the cooperative runtime: green threads over `workers` OS threads
@@ -82,6 +89,8 @@ impl Runtime {
             kind: Kind::Cooperative,
             workers: None,
             stack_size: DEFAULT_STACK_SIZE,
+            stall_threshold: DEFAULT_STALL_THRESHOLD,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
         }
     }
 
@@ -98,6 +107,8 @@ impl Runtime {
             kind: Kind::Preemptive,
             workers: None,
             stack_size: DEFAULT_STACK_SIZE,
+            stall_threshold: DEFAULT_STALL_THRESHOLD,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
         }
     }
 
@@ -204,11 +215,41 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long a green thread may run without yielding before the stall watchdog reports
+    /// it — its name and id — as a `tracing` warning (target `spindle::stall`). Default
+    /// 100 ms; `Duration::ZERO` turns the watchdog off. Cooperative runtime only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = spindle::Runtime::cooperative().stall_threshold(Duration::from_millis(250)).build();
+    /// assert!(rt.is_ok());
+    /// ```
+    pub fn stall_threshold(mut self, d: Duration) -> RuntimeBuilder {
+        self.stall_threshold = d;
+        self
+    }
+
+    /// The most OS threads [`spawn_blocking`] may use at once (default 512; started on
+    /// demand, ended after 10 s idle). Cooperative runtime only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(spindle::Runtime::cooperative().max_blocking_threads(0).build().is_err());
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> RuntimeBuilder {
+        self.max_blocking_threads = n;
+        self
+    }
+
     /// Builds the runtime, starting its worker threads.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for `workers(0)`, more than 1,024 workers, or a stack size outside
+    /// `InvalidInput` for `workers(0)`, more than 1,024 workers, `max_blocking_threads(0)`,
+    /// or a stack size outside
     /// [`MIN_STACK_SIZE`](crate::stack::MIN_STACK_SIZE)..=[`MAX_STACK_SIZE`](crate::stack::MAX_STACK_SIZE);
     /// the OS's error if a worker thread or its poller cannot be made.
     ///
@@ -238,8 +279,21 @@ impl RuntimeBuilder {
                         format!("workers({workers}): at most {MAX_WORKERS} worker threads"),
                     ));
                 }
+                if self.max_blocking_threads == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "max_blocking_threads(0): spawn_blocking needs at least one thread",
+                    ));
+                }
+                let config = coop::Config {
+                    workers,
+                    stack_size,
+                    stall_threshold: (!self.stall_threshold.is_zero())
+                        .then_some(self.stall_threshold),
+                    max_blocking_threads: self.max_blocking_threads,
+                };
                 Ok(Runtime {
-                    inner: Inner::Coop(coop::Coop::start(workers, stack_size)?),
+                    inner: Inner::Coop(coop::Coop::start(config)?),
                 })
             }
             Kind::Preemptive => Ok(Runtime {
@@ -413,6 +467,33 @@ where
     match Builder::new().spawn_as(f, "spawn") {
         Ok(h) => h,
         Err(e) => panic!("spindle::spawn failed: {e}"),
+    }
+}
+
+/// Runs blocking work — a blocking system call, a `std` lock, a long computation — without
+/// stalling other green threads: in a green thread, `f` runs on the runtime's pool of
+/// blocking OS threads while the calling task is parked; anywhere else (a preemptive task, a
+/// plain thread) `f` simply runs here. Returns `f`'s value; a panic in `f` continues in the
+/// caller.
+///
+/// # Examples
+///
+/// ```
+/// let rt = spindle::Runtime::cooperative().workers(1).build().unwrap();
+/// let n = rt.block_on(|| spindle::spawn_blocking(|| {
+///     std::thread::sleep(std::time::Duration::from_millis(10)); // blocks a pool thread only
+///     42
+/// }));
+/// assert_eq!(n, 42);
+/// ```
+pub fn spawn_blocking<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match context::green_runtime() {
+        Some(shared) => coop::spawn_blocking(&shared, f),
+        None => f(),
     }
 }
 

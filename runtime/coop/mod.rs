@@ -23,6 +23,8 @@
 //! scheduling state, wakes and spawns); `worker.rs` holds the worker loop and what only a
 //! worker's own thread touches.
 
+mod blocking;
+mod watchdog;
 mod worker;
 
 use std::cell::{Cell, UnsafeCell};
@@ -177,6 +179,10 @@ pub(crate) struct Remote {
     waker: mio::Waker,
     /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it.
     sleeping: AtomicBool,
+    /// Resumes so far (relaxed; read by the stall watchdog).
+    switches: AtomicU64,
+    /// Id of the task running now, or 0 (relaxed; read by the stall watchdog).
+    running: AtomicU64,
 }
 
 /// The runtime state shared by its workers, its handle and every task.
@@ -197,6 +203,21 @@ pub(crate) struct Shared {
     quiet: Condvar,
     /// Default stack size of tasks.
     pub(crate) stack_size: usize,
+    /// Threads for `spawn_blocking`.
+    blocking: Arc<blocking::BlockingPool>,
+    /// Names of named live tasks, for the stall watchdog (kept only when it runs).
+    names: watchdog::Names,
+    watch_names: bool,
+}
+
+/// How to build a cooperative runtime.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) stack_size: usize,
+    /// Report runs longer than this; `None` turns the watchdog off.
+    pub(crate) stall_threshold: Option<Duration>,
+    pub(crate) max_blocking_threads: usize,
 }
 
 impl Shared {
@@ -250,7 +271,11 @@ impl Shared {
 
     /// Accounts for a finished (or cancelled) task and tells `block_on` when a count it
     /// waits on reaches zero.
-    fn task_finished(&self, daemon: bool) {
+    fn task_finished(&self, header: &Header) {
+        if self.watch_names && header.name().is_some() {
+            self.names.remove(header.label.id);
+        }
+        let daemon = header.daemon;
         let delta = live_delta(daemon);
         let now = self.live.fetch_sub(delta, Ordering::AcqRel) - delta;
         let quiet = now & LIVE_ALL == 0 || (!daemon && now & LIVE_NONDAEMON == 0);
@@ -273,13 +298,16 @@ impl Shared {
 pub(crate) struct Coop {
     shared: Arc<Shared>,
     threads: Vec<thread::JoinHandle<()>>,
+    watchdog: Option<thread::JoinHandle<()>>,
+    stop_watchdog: Arc<watchdog::Stop>,
     /// `block_on` calls run one after another.
     serial: Mutex<()>,
 }
 
 impl Coop {
     /// Starts `workers` worker threads.
-    pub(crate) fn start(workers: usize, stack_size: usize) -> io::Result<Coop> {
+    pub(crate) fn start(config: Config) -> io::Result<Coop> {
+        let workers = config.workers;
         let mut locals = Vec::with_capacity(workers);
         let mut remotes = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -291,6 +319,8 @@ impl Coop {
                 fresh: fresh.stealer(),
                 waker,
                 sleeping: AtomicBool::new(false),
+                switches: AtomicU64::new(0),
+                running: AtomicU64::new(0),
             });
             locals.push((poll, fresh));
         }
@@ -302,11 +332,16 @@ impl Coop {
             shutdown: AtomicBool::new(false),
             quiet_lock: Mutex::new(()),
             quiet: Condvar::new(),
-            stack_size,
+            stack_size: config.stack_size,
+            blocking: Arc::new(blocking::BlockingPool::new(config.max_blocking_threads)),
+            names: watchdog::Names::default(),
+            watch_names: config.stall_threshold.is_some(),
         });
         let mut coop = Coop {
             shared: shared.clone(),
             threads: Vec::with_capacity(workers),
+            watchdog: None,
+            stop_watchdog: Arc::new(watchdog::Stop::default()),
             serial: Mutex::new(()),
         };
         for (index, (poll, fresh)) in locals.into_iter().enumerate() {
@@ -315,6 +350,13 @@ impl Coop {
                 .name(format!("spindle-worker-{index}"))
                 .spawn(move || Worker::new(index, shared, poll, fresh).run())?;
             coop.threads.push(t);
+        }
+        if let Some(threshold) = config.stall_threshold {
+            coop.watchdog = Some(watchdog::start(
+                shared,
+                threshold,
+                coop.stop_watchdog.clone(),
+            )?);
         }
         Ok(coop)
     }
@@ -362,6 +404,11 @@ impl Drop for Coop {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.stop_watchdog.stop();
+        if let Some(t) = self.watchdog.take() {
+            let _ = t.join();
+        }
+        self.shared.blocking.shutdown();
     }
 }
 
@@ -395,9 +442,41 @@ where
         header: Header::new(name, daemon, sched),
         body: Slot::new(f),
     });
+    if shared.watch_names {
+        if let Some(name) = cell.header.name() {
+            shared.names.insert(cell.header.label.id, name);
+        }
+    }
     let handle = JoinHandle::new(cell.clone());
     shared.submit(cell);
     Ok(handle)
+}
+
+/// Runs `f` on the runtime's blocking pool and parks the calling green thread until it
+/// returns; a panic in `f` continues in the caller.
+pub(crate) fn spawn_blocking<F, T>(shared: &Shared, f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let cell = Arc::new(TaskCell {
+        header: Header::new(None, false, TaskSched::new(None, None)),
+        body: Slot::new(f),
+    });
+    let runner: TaskRef = cell.clone();
+    let job: blocking::Job = Box::new(move || {
+        // SAFETY: this job is the cell's only runner, and runs it once.
+        unsafe { runner.body.run() };
+        runner.header.complete();
+    });
+    if let Err(job) = shared.blocking.submit(job) {
+        // No blocking thread could be started at all: run it here rather than fail.
+        job();
+    }
+    match JoinHandle::new(cell).join() {
+        Ok(v) => v,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
 }
 
 /// The task running on this thread, if this thread is a worker running one.

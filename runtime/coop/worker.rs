@@ -70,6 +70,8 @@ pub(crate) struct Worker {
     /// Every started, unfinished task bound to this worker (so a shutdown can find parked
     /// daemons that nothing else refers to).
     tasks: RefCell<Slab<TaskRef>>,
+    /// Resumes so far, mirrored into `Remote::switches` for the stall watchdog.
+    switches: Cell<u64>,
     /// Ticks left until the next maintenance pass.
     countdown: Cell<u32>,
     poll: RefCell<mio::Poll>,
@@ -108,6 +110,7 @@ impl Worker {
             timers: RefCell::new(BinaryHeap::new()),
             timer_seq: Cell::new(0),
             tasks: RefCell::new(Slab::new()),
+            switches: Cell::new(0),
             countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
@@ -308,9 +311,17 @@ impl Worker {
             Resume::Go
         };
         let co = local.co.as_mut().expect("a started task has a coroutine");
+        let remote = &self.shared.workers[self.index];
+        let switches = self.switches.get() + 1;
+        self.switches.set(switches);
+        remote.switches.store(switches, Ordering::Relaxed);
+        remote
+            .running
+            .store(task.header.label.id, Ordering::Relaxed);
         super::RUNNING_TASK.with(|r| r.set(Some(NonNull::from(&*task))));
         let result = co.resume(input);
         super::RUNNING_TASK.with(|r| r.set(None));
+        remote.running.store(0, Ordering::Relaxed);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
                 sched.state.store(epoch | SCHEDULED, Ordering::Relaxed);
@@ -393,7 +404,7 @@ impl Worker {
     fn complete(&self, task: &TaskRef) {
         task.header.sched.state.store(DONE, Ordering::Release);
         task.header.complete();
-        self.shared.task_finished(task.header.daemon);
+        self.shared.task_finished(&task.header);
     }
 
     /// During a shutdown's cancellation, reschedules every parked task of this worker so it
