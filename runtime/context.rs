@@ -27,9 +27,9 @@ pub(crate) fn wait_for_join(header: &Header) {
         }
     } else {
         // SAFETY: the only registration for this task: `join` consumed the handle.
-        unsafe { header.set_join_waiter(Waiter::Thread(thread::current())) };
+        unsafe { header.set_join_waiter(Waiter::Thread(crate::loom::current_thread())) };
         while !header.is_complete() {
-            thread::park();
+            crate::loom::park();
         }
     }
 }
@@ -59,6 +59,21 @@ pub(crate) fn sleep(d: Duration) {
         }
         None => thread::sleep(d),
     }
+}
+
+/// The id of the task this code runs in, or 0 outside any task.
+#[inline]
+pub(crate) fn current_task_id() -> u64 {
+    if let Some(ptr) = coop::running() {
+        // SAFETY: the running task is alive while it runs (its worker holds it).
+        return unsafe { ptr.as_ref().header.label.id };
+    }
+    current_task_id_slow()
+}
+
+#[cold]
+fn current_task_id_slow() -> u64 {
+    preempt::current_task().map_or(0, |t| t.header.label.id)
 }
 
 /// The task this code runs in, if any.

@@ -36,13 +36,17 @@
 
 #![warn(missing_docs)]
 
+pub mod channel;
 mod clock;
 mod context;
 mod coop;
 pub mod coroutine;
+mod loom;
 mod preempt;
+pub mod queue;
 mod runtime;
 pub mod stack;
+pub mod sync;
 mod sys;
 mod task;
 

@@ -264,6 +264,7 @@ where
 }
 
 /// Someone parked, to be woken: a green thread (at a given park epoch) or an OS thread.
+#[derive(Clone)]
 pub(crate) enum Waiter {
     /// A green thread; the wake counts only if it is still in park number `epoch`.
     Task {
@@ -273,7 +274,7 @@ pub(crate) enum Waiter {
         epoch: u64,
     },
     /// An OS thread blocked in `thread::park`.
-    Thread(thread::Thread),
+    Thread(crate::loom::Thread),
 }
 
 impl Waiter {
@@ -294,7 +295,7 @@ impl fmt::Debug for Waiter {
                 .field("id", &task.header.label.id)
                 .field("epoch", epoch)
                 .finish(),
-            Waiter::Thread(t) => f.debug_tuple("Thread").field(&t.id()).finish(),
+            Waiter::Thread(_) => f.write_str("Thread"),
         }
     }
 }

@@ -39,6 +39,7 @@ use crossbeam_deque::{Injector, Stealer, Worker as Deque};
 use crossbeam_queue::SegQueue;
 
 use crate::stack::{PooledStack, StackReservation};
+use crate::sync::wait::WaitSite;
 use crate::task::{Body, Header, JoinHandle, Slot, TaskCell, TaskRef, Waiter};
 
 pub(crate) use worker::Worker;
@@ -91,6 +92,9 @@ pub(crate) struct TaskSched {
     /// worker's thread) to suspend. Kept apart from `local`, which the worker borrows
     /// mutably across a resume.
     yielder: Cell<*const corosensei::Yielder<Resume, Suspend>>,
+    /// What the task is blocked on, for the deadlock report; set and read on the task's
+    /// worker thread only.
+    wait_site: Cell<Option<WaitSite>>,
 }
 
 /// Data only one thread touches at a time: before the task starts, whichever worker popped it
@@ -116,6 +120,7 @@ impl TaskSched {
                 key: usize::MAX,
             }),
             yielder: Cell::new(std::ptr::null()),
+            wait_site: Cell::new(None),
         }
     }
 
@@ -532,6 +537,7 @@ pub(crate) unsafe fn yield_now(task: NonNull<TaskCell<dyn Body>>) {
 ///
 /// # Safety
 /// - `task` is the task running on this thread.
+#[inline]
 pub(crate) unsafe fn park(task: NonNull<TaskCell<dyn Body>>, register: &mut dyn FnMut(Waiter)) {
     // SAFETY: the closure lives on this task's stack until `suspend` returns, and the worker
     // calls it only while the task is suspended inside that call, so erasing its lifetime
@@ -567,4 +573,18 @@ pub(crate) fn deadline_after(d: Duration) -> Instant {
 /// The runtime of the worker running on this thread, if any.
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     worker::current().map(|w| w.shared.clone())
+}
+
+/// Records what the running task is blocked on (or clears it).
+pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, site: Option<WaitSite>) {
+    // SAFETY: `task` is the running task, alive while it runs; `wait_site` is only touched
+    // on its worker's thread, which is this one.
+    unsafe { task.as_ref().header.sched.wait_site.set(site) };
+}
+
+/// Adds a timer on the current worker (no-op off a worker).
+pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
+    if let Some(worker) = worker::current() {
+        worker.add_timer(deadline, waiter);
+    }
 }

@@ -1,0 +1,176 @@
+//! A settable flag that tasks and threads wait for: Python's `threading.Event`.
+
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use super::wait::{self, Wait, WaitList, WaitSite, Woken};
+use super::Origin;
+use crate::loom::Lock;
+
+/// A flag that starts clear: [`wait`](Event::wait) blocks until someone calls
+/// [`set`](Event::set). A waiter woken by `set` returns `true` even if `clear` follows at
+/// once (Python's rule).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use spindle::sync::Event;
+/// let rt = spindle::Runtime::cooperative().workers(1).build().unwrap();
+/// rt.block_on(|| {
+///     let ev = Arc::new(Event::new());
+///     let e2 = ev.clone();
+///     let h = spindle::spawn(move || e2.wait());
+///     ev.set();
+///     assert!(h.join().unwrap());
+/// });
+/// ```
+pub struct Event {
+    state: Lock<State>,
+    origin: Origin,
+}
+
+struct State {
+    set: bool,
+    waiters: WaitList,
+}
+
+impl Event {
+    /// A new, clear event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!spindle::sync::Event::new().is_set());
+    /// ```
+    pub fn new() -> Event {
+        Event {
+            state: Lock::new(State {
+                set: false,
+                waiters: WaitList::new(),
+            }),
+            origin: Origin::new(),
+        }
+    }
+
+    /// Sets the flag and wakes every waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = spindle::sync::Event::new();
+    /// e.set();
+    /// assert!(e.is_set());
+    /// ```
+    pub fn set(&self) {
+        self.origin.touch();
+        let all = {
+            let mut st = self.state.lock();
+            st.set = true;
+            st.waiters.drain()
+        };
+        wait::wake_all(all);
+    }
+
+    /// Clears the flag.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = spindle::sync::Event::new();
+    /// e.set();
+    /// e.clear();
+    /// assert!(!e.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.origin.touch();
+        self.state.lock().set = false;
+    }
+
+    /// Whether the flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!spindle::sync::Event::new().is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        self.state.lock().set
+    }
+
+    /// Waits until the flag is set; returns `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = spindle::sync::Event::new();
+    /// e.set();
+    /// assert!(e.wait());
+    /// ```
+    #[track_caller]
+    pub fn wait(&self) -> bool {
+        self.wait_inner(None, Location::caller())
+    }
+
+    /// Waits at most `timeout` for the flag; returns whether it was set (`false`: timed
+    /// out). A zero timeout just reads the flag.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert!(!spindle::sync::Event::new().wait_timeout(Duration::from_millis(5)));
+    /// ```
+    #[track_caller]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_inner(
+            Some(crate::coop::deadline_after(timeout)),
+            Location::caller(),
+        )
+    }
+
+    fn wait_inner(
+        &self,
+        deadline: Option<std::time::Instant>,
+        location: &'static Location<'static>,
+    ) -> bool {
+        self.origin.touch();
+        let mut attempt = |st: &mut State| st.set.then_some(());
+        let abandon = |_tag: u64| {};
+        let site = WaitSite {
+            what: "Event::wait",
+            location,
+            resource: self as *const Self as usize,
+            outside: self.origin.is_outside(),
+            owner: None,
+        };
+        match wait::wait(Wait {
+            lock: &self.state,
+            list: |st| &mut st.waiters,
+            tag: 0,
+            deadline,
+            site,
+            attempt: &mut attempt,
+            after_register: None,
+            abandon: &abandon,
+        }) {
+            Ok(()) | Err(Woken::Notified) => true,
+            Err(Woken::TimedOut) => false,
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Event {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,73 @@
+//! Synchronisation primitives that work from green threads and OS threads alike: a green
+//! thread that must wait parks its coroutine (never its worker's OS thread); an OS thread —
+//! a preemptive task or a plain thread — blocks. One primitive serves both, and mixed use
+//! (a plain thread releasing what a green thread waits for) works.
+//!
+//! * [`Mutex`] and [`Semaphore`] hand over in FIFO order: a release gives the lock or permit
+//!   to the longest waiter, so nobody starves.
+//! * [`Condvar`] follows std's semantics (including possible spurious wake-ups).
+//! * [`Barrier`] and [`Event`] follow std's and Python's.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use spindle::{Runtime, spawn, sync::Mutex};
+//!
+//! let rt = Runtime::cooperative().workers(2).build()?;
+//! let total = rt.block_on(|| {
+//!     let counter = Arc::new(Mutex::new(0u64));
+//!     let hs: Vec<_> = (0..10).map(|_| {
+//!         let c = counter.clone();
+//!         spawn(move || for _ in 0..100 { *c.lock() += 1; spindle::yield_now(); })
+//!     }).collect();
+//!     for h in hs { h.join().unwrap(); }
+//!     let n = *counter.lock();
+//!     n
+//! });
+//! assert_eq!(total, 1000);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod barrier;
+mod condvar;
+mod event;
+mod mutex;
+mod semaphore;
+pub(crate) mod wait;
+
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use condvar::Condvar;
+pub use event::Event;
+pub use mutex::{Mutex, MutexGuard};
+pub use semaphore::{Semaphore, SemaphorePermit};
+
+use crate::loom::AtomicBool;
+use std::sync::atomic::Ordering;
+
+/// Whether a primitive was made, or ever used, outside the green threads of a runtime. A
+/// wait on such a primitive can be ended from outside, so the deadlock report never counts
+/// it.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    outside: AtomicBool,
+}
+
+impl Origin {
+    pub(crate) fn new() -> Origin {
+        Origin {
+            outside: AtomicBool::new(!crate::loom::in_green_thread()),
+        }
+    }
+
+    /// Notes a use; marks the primitive as reachable from outside if the caller is not a
+    /// green thread.
+    #[inline]
+    pub(crate) fn touch(&self) {
+        if !crate::loom::in_green_thread() && !self.outside.load(Ordering::Relaxed) {
+            self.outside.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn is_outside(&self) -> bool {
+        self.outside.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,298 @@
+//! The one blocking routine every primitive uses, over the parker abstraction: a green
+//! thread parks its coroutine (and registers only after it has switched out), an OS thread
+//! parks itself. Both sides see the same protocol.
+//!
+//! # Protocol
+//!
+//! A primitive keeps its state and its [`WaitList`]s under one short [`Lock`]. To wait:
+//!
+//! 1. under the lock, `attempt` the operation; done if it succeeds;
+//! 2. else push an [`Entry`] (the waiter, a unique id and a tag) onto the list, and (green
+//!    threads) a timer for the deadline;
+//! 3. park; wake-ups come from a notifier that *pops* the entry (then wakes it, after
+//!    unlocking) or from the timer;
+//! 4. on waking, under the lock: entry gone means **notified**; entry still there means the
+//!    deadline passed (or the wake was spurious: park again).
+//!
+//! "Notified" means what the primitive says: a mutex or semaphore notifier hands ownership
+//! over with the pop (FIFO, no barging); a queue or channel notifier only says "look again".
+//! A waiter that is notified but leaves without using it (its task is cancelled while
+//! parked) calls the primitive's `abandon`, which passes ownership or the notification on.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::time::Instant;
+
+use crate::loom::{Lock, LockGuard};
+use crate::task::Waiter;
+
+/// One parked waiter.
+pub(crate) struct Entry {
+    /// Unique within its list.
+    pub(crate) id: u64,
+    /// What the primitive wants to remember about this waiter (a ticket, a count).
+    pub(crate) tag: u64,
+    pub(crate) waiter: Waiter,
+}
+
+/// A FIFO of parked waiters, kept under its primitive's lock.
+#[derive(Default)]
+pub(crate) struct WaitList {
+    entries: VecDeque<Entry>,
+    next_id: u64,
+}
+
+impl fmt::Debug for WaitList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitList")
+            .field("waiting", &self.entries.len())
+            .finish()
+    }
+}
+
+impl WaitList {
+    pub(crate) const fn new() -> WaitList {
+        WaitList {
+            entries: VecDeque::new(),
+            next_id: 0,
+        }
+    }
+
+    fn push(&mut self, waiter: Waiter, tag: u64) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.entries.push_back(Entry { id, tag, waiter });
+        id
+    }
+
+    /// Takes the first waiter (to be woken after the lock is released).
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<Entry> {
+        self.entries.pop_front()
+    }
+
+    /// Takes the first waiter whose tag is `tag`.
+    pub(crate) fn pop_tag(&mut self, tag: u64) -> Option<Entry> {
+        let i = self.entries.iter().position(|e| e.tag == tag)?;
+        self.entries.remove(i)
+    }
+
+    /// Takes every waiter.
+    pub(crate) fn drain(&mut self) -> VecDeque<Entry> {
+        std::mem::take(&mut self.entries)
+    }
+
+    /// Removes the entry `id`; `false` if a notifier already popped it.
+    fn remove(&mut self, id: u64) -> bool {
+        match self.entries.iter().position(|e| e.id == id) {
+            Some(i) => {
+                self.entries.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.entries.iter().any(|e| e.id == id)
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Wakes every entry (call after releasing the lock).
+pub(crate) fn wake_all(entries: VecDeque<Entry>) {
+    for e in entries {
+        e.waiter.wake();
+    }
+}
+
+/// Where a task waits, for the deadlock report.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WaitSite {
+    /// The primitive and operation, e.g. `Mutex::lock`.
+    pub(crate) what: &'static str,
+    /// The user's call site.
+    pub(crate) location: &'static Location<'static>,
+    /// The primitive's address, to find cycles.
+    pub(crate) resource: usize,
+    /// The primitive can be released from outside the runtime: never a deadlock.
+    pub(crate) outside: bool,
+    /// The task holding the resource, where the primitive knows it (a mutex's owner, a
+    /// joined task).
+    pub(crate) owner: Option<u64>,
+}
+
+/// How a wait ended without its `attempt` succeeding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Woken {
+    /// A notifier popped our entry.
+    Notified,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// What [`wait`] needs to know about one wait.
+pub(crate) struct Wait<'a, S, R> {
+    pub(crate) lock: &'a Lock<S>,
+    /// Which of the state's lists to wait on.
+    pub(crate) list: fn(&mut S) -> &mut WaitList,
+    pub(crate) tag: u64,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) site: WaitSite,
+    /// Tries the operation under the lock.
+    pub(crate) attempt: &'a mut dyn FnMut(&mut S) -> Option<R>,
+    /// Runs once the entry is registered, without the lock (a condvar releases its mutex).
+    pub(crate) after_register: Option<&'a mut dyn FnMut()>,
+    /// Called (without the lock) when a notified waiter leaves without using it.
+    pub(crate) abandon: &'a dyn Fn(u64),
+}
+
+/// Blocks the caller until `attempt` succeeds (`Ok`), a notifier pops its entry
+/// (`Err(Notified)`), or the deadline passes (`Err(TimedOut)`).
+pub(crate) fn wait<S, R>(mut w: Wait<'_, S, R>) -> Result<R, Woken> {
+    {
+        let mut g = w.lock.lock();
+        if let Some(r) = (w.attempt)(&mut g) {
+            return Ok(r);
+        }
+        if w.deadline.is_some_and(|d| crate::clock::now() >= d) {
+            return Err(Woken::TimedOut);
+        }
+    }
+    if crate::loom::in_green_thread() {
+        wait_green(w)
+    } else {
+        wait_thread(&mut w)
+    }
+}
+
+/// Removes a registered entry if the waiter leaves by unwinding (a cancelled task), and
+/// passes on a notification it would otherwise swallow.
+struct Unregister<'a, S> {
+    lock: &'a Lock<S>,
+    list: fn(&mut S) -> &mut WaitList,
+    id: Option<u64>,
+    abandon: &'a dyn Fn(u64),
+    tag: u64,
+}
+
+impl<S> Drop for Unregister<'_, S> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            let removed = (self.list)(&mut self.lock.lock()).remove(id);
+            if !removed {
+                (self.abandon)(self.tag);
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
+    let task = crate::coop::running().expect("checked by the caller");
+    let mut guard = Unregister {
+        lock: w.lock,
+        list: w.list,
+        id: None,
+        abandon: w.abandon,
+        tag: w.tag,
+    };
+    let mut result = None;
+    let mut after = w.after_register;
+    let attempt = w.attempt;
+    crate::coop::set_wait_site(task, Some(w.site));
+    loop {
+        {
+            let (result, id) = (&mut result, &mut guard.id);
+            let mut register = |waiter: Waiter| {
+                let mut g = w.lock.lock();
+                if let Some(r) = attempt(&mut g) {
+                    *result = Some(r);
+                    drop(g);
+                    waiter.wake();
+                    return;
+                }
+                *id = Some((w.list)(&mut g).push(waiter.clone(), w.tag));
+                drop(g);
+                if let Some(deadline) = w.deadline {
+                    crate::coop::add_timer(deadline, waiter);
+                }
+                if let Some(after) = after.take() {
+                    after();
+                }
+            };
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { crate::coop::park(task, &mut register) };
+        }
+        if let Some(r) = result.take() {
+            crate::coop::set_wait_site(task, None);
+            return Ok(r);
+        }
+        let id = guard.id.take().expect("registered when the attempt failed");
+        let mut g = w.lock.lock();
+        if !(w.list)(&mut g).remove(id) {
+            drop(g);
+            crate::coop::set_wait_site(task, None);
+            return Err(Woken::Notified);
+        }
+        let timed_out = w.deadline.is_some_and(|d| crate::clock::now() >= d);
+        if timed_out {
+            drop(g);
+            crate::coop::set_wait_site(task, None);
+            return Err(Woken::TimedOut);
+        }
+        // Woken early without a notification (a cancellation that could not unwind):
+        // register again, unless the operation can now go through.
+        if let Some(r) = attempt(&mut g) {
+            drop(g);
+            crate::coop::set_wait_site(task, None);
+            return Ok(r);
+        }
+    }
+}
+
+#[cfg(loom)]
+fn wait_green<S, R>(_w: Wait<'_, S, R>) -> Result<R, Woken> {
+    unreachable!("no green threads under loom")
+}
+
+fn wait_thread<S, R>(w: &mut Wait<'_, S, R>) -> Result<R, Woken> {
+    let id = {
+        let mut g = w.lock.lock();
+        if let Some(r) = (w.attempt)(&mut g) {
+            return Ok(r);
+        }
+        (w.list)(&mut g).push(Waiter::Thread(crate::loom::current_thread()), w.tag)
+    };
+    if let Some(after) = w.after_register.as_mut() {
+        after();
+    }
+    loop {
+        match w.deadline {
+            None => crate::loom::park(),
+            Some(d) => {
+                let now = crate::clock::now();
+                if now < d {
+                    crate::loom::park_timeout(d - now);
+                }
+            }
+        }
+        let mut g: LockGuard<'_, S> = w.lock.lock();
+        if !(w.list)(&mut g).contains(id) {
+            return Err(Woken::Notified);
+        }
+        if w.deadline.is_some_and(|d| crate::clock::now() >= d) {
+            (w.list)(&mut g).remove(id);
+            return Err(Woken::TimedOut);
+        }
+    }
+}
