@@ -54,7 +54,6 @@ impl<T> Chan<T> {
         WaitSite {
             what,
             location,
-            resource: self as *const Self as *const () as usize,
             outside: self.origin.is_outside(),
             owner: None,
         }

@@ -11,8 +11,23 @@ use crate::task::{Header, Task, TaskRef, Waiter};
 
 /// Waits until the task behind `header` completes: parks the green thread, or blocks the
 /// OS thread. Called at most once per task (from `JoinHandle::join`, which consumes it).
+#[track_caller]
 pub(crate) fn wait_for_join(header: &Header) {
     if let Some(task) = coop::running() {
+        // A task of another runtime, or a blocking job, can finish without our help.
+        let same_runtime = match (header.sched.home(), coop::current_shared()) {
+            (Some(theirs), Some(ours)) => std::sync::Arc::ptr_eq(theirs, &ours),
+            _ => false,
+        };
+        coop::set_wait_site(
+            task,
+            Some(crate::sync::wait::WaitSite {
+                what: "JoinHandle::join",
+                location: std::panic::Location::caller(),
+                outside: !same_runtime,
+                owner: Some(header.label.id),
+            }),
+        );
         let mut registered = false;
         while !header.is_complete() {
             let mut register = |w: Waiter| {
@@ -25,6 +40,7 @@ pub(crate) fn wait_for_join(header: &Header) {
             // SAFETY: `task` is the task running on this thread.
             unsafe { coop::park(task, &mut register) };
         }
+        coop::set_wait_site(task, None);
     } else {
         // SAFETY: the only registration for this task: `join` consumed the handle.
         unsafe { header.set_join_waiter(Waiter::Thread(crate::loom::current_thread())) };

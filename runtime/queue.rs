@@ -162,7 +162,6 @@ impl<T, S: Store<T>> Core<T, S> {
         WaitSite {
             what,
             location,
-            resource: self as *const Self as *const () as usize,
             outside: self.origin.is_outside(),
             owner: None,
         }

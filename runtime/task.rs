@@ -334,6 +334,7 @@ impl<T> JoinHandle<T> {
     ///     assert!(h.join().is_err()); // the runtime goes on
     /// });
     /// ```
+    #[track_caller]
     pub fn join(self) -> thread::Result<T> {
         let header = &self.task.header;
         if !header.is_complete() {

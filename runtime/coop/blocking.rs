@@ -112,6 +112,12 @@ impl BlockingPool {
         st.threads -= 1;
     }
 
+    /// Whether no job is queued or running.
+    pub(crate) fn is_idle(&self) -> bool {
+        let st = self.lock();
+        st.queue.is_empty() && st.idle == st.threads
+    }
+
     /// Stops the pool once its queue is drained and joins its threads.
     pub(crate) fn shutdown(&self) {
         let handles = {

@@ -124,6 +124,11 @@ impl TaskSched {
         }
     }
 
+    /// The runtime of a green thread (`None` for preemptive tasks and blocking jobs).
+    pub(crate) fn home(&self) -> Option<&Arc<Shared>> {
+        self.home.as_ref()
+    }
+
     /// # Safety
     /// - the caller is the thread that may touch `local` now (see [`Local`]), and holds no
     ///   other reference from this function.
@@ -188,6 +193,21 @@ pub(crate) struct Remote {
     switches: AtomicU64,
     /// Id of the task running now, or 0 (relaxed; read by the stall watchdog).
     running: AtomicU64,
+    /// Set while the worker sleeps with no timer pending: only a wake from elsewhere can
+    /// end that sleep (read by the deadlock detector).
+    forever: AtomicBool,
+    /// The deadlock detector's latest request for a list of this worker's parked tasks.
+    snapshot_req: AtomicU64,
+    /// The answer: the request it answers, and the worker's parked tasks.
+    snapshot: Mutex<(u64, Vec<Blocked>)>,
+}
+
+/// A parked task as the deadlock report sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Blocked {
+    id: u64,
+    name: Option<String>,
+    site: Option<WaitSite>,
 }
 
 /// The runtime state shared by its workers, its handle and every task.
@@ -297,6 +317,80 @@ impl Shared {
             g = self.quiet.wait(g).unwrap_or_else(|e| e.into_inner());
         }
     }
+
+    /// Like `wait_zero`, for at most `d`; returns whether the bits read zero.
+    fn wait_zero_timeout(&self, mask: u64, d: Duration) -> bool {
+        let g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (_g, _) = self
+            .quiet
+            .wait_timeout_while(g, d, |_| self.live.load(Ordering::Acquire) & mask != 0)
+            .unwrap_or_else(|e| e.into_inner());
+        self.live.load(Ordering::Acquire) & mask == 0
+    }
+
+    /// Whether nothing can run: every worker sleeps with no timer, no queue holds work, and
+    /// no blocking job is pending.
+    fn quiescent(&self) -> bool {
+        self.workers
+            .iter()
+            .all(|r| r.forever.load(Ordering::SeqCst) && r.inbox.is_empty() && r.fresh.is_empty())
+            && self.injector.is_empty()
+            && self.blocking.is_idle()
+    }
+
+    fn total_switches(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|r| r.switches.load(Ordering::SeqCst))
+            .sum()
+    }
+
+    /// The deadlock report, if every task is blocked and nothing — no timer, no I/O, no
+    /// thread outside the runtime, no blocking job — can wake any of them.
+    fn detect_deadlock(&self, round: u64) -> Option<String> {
+        if !self.quiescent() {
+            return None;
+        }
+        let before = self.total_switches();
+        // Ask every worker for its parked tasks.
+        for (i, r) in self.workers.iter().enumerate() {
+            r.snapshot_req.store(round, Ordering::SeqCst);
+            r.sleeping.store(true, Ordering::SeqCst);
+            self.notify(i);
+        }
+        let asked = Instant::now();
+        let mut blocked = Vec::new();
+        for r in self.workers.iter() {
+            loop {
+                {
+                    let snap = r.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+                    if snap.0 == round {
+                        blocked.extend(snap.1.iter().cloned());
+                        break;
+                    }
+                }
+                if asked.elapsed() > Duration::from_millis(500) {
+                    return None;
+                }
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        // Still quiet, and nothing ran meanwhile?
+        let settled = (0..50).any(|_| {
+            let q = self.quiescent();
+            if !q {
+                thread::sleep(Duration::from_millis(2));
+            }
+            q
+        });
+        if !settled || self.total_switches() != before || blocked.is_empty() {
+            return None;
+        }
+        if blocked.iter().any(|b| b.site.is_none_or(|s| s.outside)) {
+            return None;
+        }
+        Some(deadlock_report(&blocked))
+    }
 }
 
 /// The cooperative runtime as its `Runtime` handle holds it.
@@ -326,6 +420,9 @@ impl Coop {
                 sleeping: AtomicBool::new(false),
                 switches: AtomicU64::new(0),
                 running: AtomicU64::new(0),
+                forever: AtomicBool::new(false),
+                snapshot_req: AtomicU64::new(0),
+                snapshot: Mutex::new((0, Vec::new())),
             });
             locals.push((poll, fresh));
         }
@@ -388,12 +485,28 @@ impl Coop {
             Ok(h) => h,
             Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
         };
-        self.shared.wait_zero(LIVE_NONDAEMON);
+        let mut round = 0;
+        let report = loop {
+            if self
+                .shared
+                .wait_zero_timeout(LIVE_NONDAEMON, Duration::from_millis(200))
+            {
+                break None;
+            }
+            round += 1;
+            if let Some(report) = self.shared.detect_deadlock(round) {
+                break Some(report);
+            }
+        };
         if self.shared.live.load(Ordering::Acquire) != 0 {
             self.shared.cancelling.store(true, Ordering::SeqCst);
             self.shared.notify_all();
             self.shared.wait_zero(LIVE_ALL);
             self.shared.cancelling.store(false, Ordering::SeqCst);
+        }
+        if let Some(report) = report {
+            drop(handle);
+            panic!("{report}");
         }
         match handle.join() {
             Ok(v) => v,
@@ -587,4 +700,75 @@ pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
     if let Some(worker) = worker::current() {
         worker.add_timer(deadline, waiter);
     }
+}
+
+/// Formats the deadlock report: each blocked task and what it waits on, then any cycle of
+/// lock owners and joins.
+fn deadlock_report(blocked: &[Blocked]) -> String {
+    use std::fmt::Write as _;
+    let label = |id: u64| -> String {
+        match blocked
+            .iter()
+            .find(|b| b.id == id)
+            .and_then(|b| b.name.as_deref())
+        {
+            Some(name) => format!("task '{name}' (#{id})"),
+            None => format!("task #{id}"),
+        }
+    };
+    let mut out = String::from(
+        "deadlock: every task of the runtime is blocked and nothing can wake any of them:",
+    );
+    let mut sorted: Vec<&Blocked> = blocked.iter().collect();
+    sorted.sort_by_key(|b| b.id);
+    for b in &sorted {
+        let site = b.site.expect("checked by the caller");
+        let _ = write!(
+            out,
+            "\n  {} waits in {} at {}",
+            label(b.id),
+            site.what,
+            site.location
+        );
+        if let Some(owner) = site.owner {
+            let relation = if site.what == "JoinHandle::join" {
+                "joining"
+            } else {
+                "held by"
+            };
+            let _ = write!(out, " ({relation} {})", label(owner));
+        }
+    }
+    // Cycles: follow "waits for" edges (lock owners, joined tasks) from each task.
+    let next = |id: u64| -> Option<u64> { blocked.iter().find(|b| b.id == id)?.site?.owner };
+    let mut reported: Vec<Vec<u64>> = Vec::new();
+    for b in &sorted {
+        let mut path = vec![b.id];
+        let mut cur = b.id;
+        while let Some(n) = next(cur) {
+            if let Some(pos) = path.iter().position(|&p| p == n) {
+                let mut cycle = path[pos..].to_vec();
+                let min = cycle
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, v)| **v)
+                    .map(|(i, _)| i)
+                    .unwrap_or(0);
+                cycle.rotate_left(min);
+                if !reported.contains(&cycle) {
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .chain(cycle.first())
+                        .map(|&id| label(id))
+                        .collect();
+                    let _ = write!(out, "\n  cycle: {}", names.join(" -> "));
+                    reported.push(cycle);
+                }
+                break;
+            }
+            path.push(n);
+            cur = n;
+        }
+    }
+    out
 }

@@ -72,6 +72,8 @@ pub(crate) struct Worker {
     tasks: RefCell<Slab<TaskRef>>,
     /// Resumes so far, mirrored into `Remote::switches` for the stall watchdog.
     switches: Cell<u64>,
+    /// The last deadlock-snapshot request answered.
+    answered: Cell<u64>,
     /// Ticks left until the next maintenance pass.
     countdown: Cell<u32>,
     poll: RefCell<mio::Poll>,
@@ -111,6 +113,7 @@ impl Worker {
             timer_seq: Cell::new(0),
             tasks: RefCell::new(Slab::new()),
             switches: Cell::new(0),
+            answered: Cell::new(0),
             countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
@@ -436,6 +439,7 @@ impl Worker {
     /// Sleeps in `mio::Poll` until woken, the next timer, or I/O.
     fn idle(&self) {
         let remote = &self.shared.workers[self.index];
+        self.answer_snapshot();
         remote.sleeping.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if self.has_work() {
@@ -448,12 +452,44 @@ impl Worker {
             .peek()
             .map(|t| t.deadline.saturating_duration_since(crate::clock::now()));
         if timeout != Some(Duration::ZERO) {
+            if timeout.is_none() {
+                remote.forever.store(true, Ordering::SeqCst);
+                // A snapshot request that raced with us going to sleep.
+                if remote.snapshot_req.load(Ordering::SeqCst) != self.answered.get() {
+                    remote.forever.store(false, Ordering::SeqCst);
+                    remote.sleeping.store(false, Ordering::SeqCst);
+                    return;
+                }
+            }
             let mut events = self.events.borrow_mut();
             // An interrupted poll (EINTR) just ends the wait early.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
+            remote.forever.store(false, Ordering::SeqCst);
         }
         remote.sleeping.store(false, Ordering::SeqCst);
         self.fire_timers();
+    }
+
+    /// Answers the deadlock detector's request for this worker's parked tasks, if one is new.
+    fn answer_snapshot(&self) {
+        let remote = &self.shared.workers[self.index];
+        let req = remote.snapshot_req.load(Ordering::SeqCst);
+        if req == self.answered.get() {
+            return;
+        }
+        self.answered.set(req);
+        let blocked = self
+            .tasks
+            .borrow()
+            .iter()
+            .filter(|(_, t)| t.header.sched.state.load(Ordering::Acquire) & STATE_MASK == PARKED)
+            .map(|(_, t)| super::Blocked {
+                id: t.header.label.id,
+                name: t.header.name().map(String::from),
+                site: t.header.sched.wait_site.get(),
+            })
+            .collect();
+        *remote.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (req, blocked);
     }
 
     /// Whether anything became runnable for this worker (checked after announcing sleep).

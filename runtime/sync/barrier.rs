@@ -106,7 +106,6 @@ impl Barrier {
         let site = WaitSite {
             what: "Barrier::wait",
             location: Location::caller(),
-            resource: self as *const Self as usize,
             outside: self.origin.is_outside(),
             owner: None,
         };

@@ -103,7 +103,6 @@ impl Condvar {
         let site = WaitSite {
             what: "Condvar::wait",
             location,
-            resource: self as *const Self as usize,
             outside: self.origin.is_outside(),
             owner: None,
         };

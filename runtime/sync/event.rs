@@ -141,7 +141,6 @@ impl Event {
         let site = WaitSite {
             what: "Event::wait",
             location,
-            resource: self as *const Self as usize,
             outside: self.origin.is_outside(),
             owner: None,
         };

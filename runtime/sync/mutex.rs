@@ -200,7 +200,6 @@ impl<T: ?Sized> Mutex<T> {
         let site = WaitSite {
             what: "Mutex::lock",
             location,
-            resource: self as *const Self as *const () as usize,
             outside: self.origin.is_outside(),
             owner: self.owner(),
         };

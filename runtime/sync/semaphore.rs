@@ -129,7 +129,6 @@ impl Semaphore {
         let site = WaitSite {
             what: "Semaphore::acquire",
             location,
-            resource: self as *const Self as usize,
             outside: self.origin.is_outside(),
             owner: None,
         };

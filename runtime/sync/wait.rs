@@ -122,8 +122,6 @@ pub(crate) struct WaitSite {
     pub(crate) what: &'static str,
     /// The user's call site.
     pub(crate) location: &'static Location<'static>,
-    /// The primitive's address, to find cycles.
-    pub(crate) resource: usize,
     /// The primitive can be released from outside the runtime: never a deadlock.
     pub(crate) outside: bool,
     /// The task holding the resource, where the primitive knows it (a mutex's owner, a
