@@ -139,6 +139,7 @@ pub(crate) enum Woken {
 }
 
 /// What [`wait`] needs to know about one wait.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) struct Wait<'a, S, R> {
     pub(crate) lock: &'a Lock<S>,
     /// Which of the state's lists to wait on.
@@ -175,6 +176,7 @@ pub(crate) fn wait<S, R>(mut w: Wait<'_, S, R>) -> Result<R, Woken> {
 
 /// Removes a registered entry if the waiter leaves by unwinding (a cancelled task), and
 /// passes on a notification it would otherwise swallow.
+#[cfg_attr(loom, allow(dead_code))]
 struct Unregister<'a, S> {
     lock: &'a Lock<S>,
     list: fn(&mut S) -> &mut WaitList,
