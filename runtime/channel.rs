@@ -47,6 +47,8 @@ struct State<T> {
 struct Chan<T> {
     state: Lock<State<T>>,
     origin: Origin,
+    /// Whether this is a rendezvous channel (`bounded(0)`); fixed at creation.
+    rendezvous: bool,
 }
 
 impl<T> Chan<T> {
@@ -110,6 +112,7 @@ fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
             send_waiters: WaitList::new(),
         }),
         origin: Origin::new(),
+        rendezvous: cap == Some(0),
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -229,7 +232,7 @@ impl<T> Sender<T> {
                 list: |st| &mut st.send_waiters,
                 tag: u64::MAX,
                 deadline,
-                site: chan.site("Sender::send", location),
+                site: &|| chan.site("Sender::send", location),
                 attempt: &mut attempt,
                 after_register: None,
                 abandon: &abandon,
@@ -246,7 +249,7 @@ impl<T> Sender<T> {
                 }
             }
         };
-        if chan.state.lock().cap != Some(0) {
+        if !chan.rendezvous {
             return Ok(());
         }
         // Phase 2 (rendezvous): wait until a receiver has taken our message.
@@ -264,7 +267,7 @@ impl<T> Sender<T> {
                 list: |st| &mut st.send_waiters,
                 tag: ticket,
                 deadline,
-                site: chan.site("Sender::send", location),
+                site: &|| chan.site("Sender::send", location),
                 attempt: &mut attempt,
                 after_register: None,
                 abandon: &abandon,
@@ -407,7 +410,7 @@ impl<T> Receiver<T> {
                 list: |st| &mut st.recv_waiters,
                 tag: 0,
                 deadline,
-                site: chan.site("Receiver::recv", location),
+                site: &|| chan.site("Receiver::recv", location),
                 attempt: &mut attempt,
                 after_register: None,
                 abandon: &abandon,

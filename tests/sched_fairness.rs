@@ -45,27 +45,30 @@ fn spawns_from_every_worker_spread_over_both() {
     bounded(30, || {
         let rt = Runtime::cooperative().workers(2).build().unwrap();
         let threads = rt.block_on(|| {
-            let hs: Vec<_> = (0..64)
-                .map(|_| {
-                    spawn(|| {
-                        // Nested spawns from whichever worker runs this task.
-                        let inner: Vec<_> = (0..4)
-                            .map(|_| spawn(|| std::thread::current().id()))
-                            .collect();
-                        let t = Instant::now();
-                        while t.elapsed() < Duration::from_millis(2) {
-                            std::hint::spin_loop();
-                        }
-                        inner
-                            .into_iter()
-                            .map(|h| h.join().unwrap())
-                            .collect::<Vec<_>>()
+            let mut ids = Vec::new();
+            let t = Instant::now();
+            // Batches of busy tasks, each spawning more, until both workers have run some
+            // (an idle worker must wake and steal); bounded in time so a failure shows.
+            while t.elapsed() < Duration::from_secs(10) {
+                let hs: Vec<_> = (0..16)
+                    .map(|_| {
+                        spawn(|| {
+                            let inner: Vec<_> = (0..4).map(|_| spawn(|| std::thread::current().id())).collect();
+                            let t = Instant::now();
+                            while t.elapsed() < Duration::from_millis(2) {
+                                std::hint::spin_loop();
+                            }
+                            inner.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+                        })
                     })
-                })
-                .collect();
-            let mut ids: Vec<_> = hs.into_iter().flat_map(|h| h.join().unwrap()).collect();
-            ids.sort_by_key(|id| format!("{id:?}"));
-            ids.dedup();
+                    .collect();
+                ids.extend(hs.into_iter().flat_map(|h| h.join().unwrap()));
+                ids.sort_by_key(|id| format!("{id:?}"));
+                ids.dedup();
+                if ids.len() == 2 {
+                    break;
+                }
+            }
             ids.len()
         });
         assert_eq!(threads, 2, "work was not shared between the two workers");

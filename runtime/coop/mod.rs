@@ -159,20 +159,31 @@ pub(crate) fn wake(task: TaskRef, epoch: u64) {
 
 /// Queues a scheduled task: on its own worker's local queue if we are that worker, else on
 /// its inbox (waking the worker if it sleeps). Unstarted tasks go to the spawn queues.
+#[inline]
 fn schedule(task: TaskRef) {
-    let Some(shared) = task.header.sched.home.clone() else {
+    let sched = &task.header.sched;
+    let Some(home) = sched.home.as_ref() else {
         return;
     };
-    let w = task.header.sched.worker.load(Ordering::Acquire);
+    let w = sched.worker.load(Ordering::Acquire);
+    if w != UNBOUND {
+        if let Some(worker) = worker::current() {
+            if Arc::ptr_eq(&worker.shared, home) && worker.index == w {
+                worker.push_local(task);
+                return;
+            }
+        }
+    }
+    schedule_remote(task, w);
+}
+
+/// [`schedule`] from another thread (or of an unstarted task).
+#[cold]
+fn schedule_remote(task: TaskRef, w: usize) {
+    let shared = task.header.sched.home.clone().expect("checked by schedule");
     if w == UNBOUND {
         shared.submit(task);
         return;
-    }
-    if let Some(worker) = worker::current() {
-        if Arc::ptr_eq(&worker.shared, &shared) && worker.index == w {
-            worker.push_local(task);
-            return;
-        }
     }
     shared.workers[w].inbox.push(task);
     shared.notify(w);

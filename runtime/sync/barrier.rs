@@ -103,7 +103,7 @@ impl Barrier {
         };
         let mut attempt = |st: &mut State| (st.generation != generation).then_some(());
         let abandon = |_tag: u64| {};
-        let site = WaitSite {
+        let site = || WaitSite {
             what: "Barrier::wait",
             location: Location::caller(),
             outside: self.origin.is_outside(),
@@ -115,7 +115,7 @@ impl Barrier {
             list: |st| &mut st.waiters,
             tag: 0,
             deadline: None,
-            site,
+            site: &site,
             attempt: &mut attempt,
             after_register: None,
             abandon: &abandon,

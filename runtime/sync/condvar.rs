@@ -100,7 +100,7 @@ impl Condvar {
         };
         let abandon = |_tag: u64| self.notify_one();
         let mut attempt = |_: &mut WaitList| -> Option<()> { None };
-        let site = WaitSite {
+        let site = || WaitSite {
             what: "Condvar::wait",
             location,
             outside: self.origin.is_outside(),
@@ -111,7 +111,7 @@ impl Condvar {
             list: |l| l,
             tag: 0,
             deadline,
-            site,
+            site: &site,
             attempt: &mut attempt,
             after_register: Some(&mut after),
             abandon: &abandon,

@@ -138,7 +138,7 @@ impl Event {
         self.origin.touch();
         let mut attempt = |st: &mut State| st.set.then_some(());
         let abandon = |_tag: u64| {};
-        let site = WaitSite {
+        let site = || WaitSite {
             what: "Event::wait",
             location,
             outside: self.origin.is_outside(),
@@ -149,7 +149,7 @@ impl Event {
             list: |st| &mut st.waiters,
             tag: 0,
             deadline,
-            site,
+            site: &site,
             attempt: &mut attempt,
             after_register: None,
             abandon: &abandon,

@@ -197,7 +197,7 @@ impl<T: ?Sized> Mutex<T> {
         };
         // A cancelled waiter that was handed the lock passes it on.
         let abandon = |_tag: u64| self.unlock_slow();
-        let site = WaitSite {
+        let site = || WaitSite {
             what: "Mutex::lock",
             location,
             outside: self.origin.is_outside(),
@@ -208,7 +208,7 @@ impl<T: ?Sized> Mutex<T> {
             list: |l| l,
             tag: 0,
             deadline: None,
-            site,
+            site: &site,
             attempt: &mut attempt,
             after_register: None,
             abandon: &abandon,

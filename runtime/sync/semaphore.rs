@@ -126,7 +126,7 @@ impl Semaphore {
         self.origin.touch();
         let mut attempt = |st: &mut State| take(st).then_some(());
         let abandon = |_tag: u64| self.release();
-        let site = WaitSite {
+        let site = || WaitSite {
             what: "Semaphore::acquire",
             location,
             outside: self.origin.is_outside(),
@@ -137,7 +137,7 @@ impl Semaphore {
             list: |st| &mut st.waiters,
             tag: 0,
             deadline,
-            site,
+            site: &site,
             attempt: &mut attempt,
             after_register: None,
             abandon: &abandon,

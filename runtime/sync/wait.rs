@@ -146,7 +146,8 @@ pub(crate) struct Wait<'a, S, R> {
     pub(crate) list: fn(&mut S) -> &mut WaitList,
     pub(crate) tag: u64,
     pub(crate) deadline: Option<Instant>,
-    pub(crate) site: WaitSite,
+    /// Describes the wait for the deadlock report; called only if the caller parks.
+    pub(crate) site: &'a dyn Fn() -> WaitSite,
     /// Tries the operation under the lock.
     pub(crate) attempt: &'a mut dyn FnMut(&mut S) -> Option<R>,
     /// Runs once the entry is registered, without the lock (a condvar releases its mutex).
@@ -157,6 +158,7 @@ pub(crate) struct Wait<'a, S, R> {
 
 /// Blocks the caller until `attempt` succeeds (`Ok`), a notifier pops its entry
 /// (`Err(Notified)`), or the deadline passes (`Err(TimedOut)`).
+#[inline]
 pub(crate) fn wait<S, R>(mut w: Wait<'_, S, R>) -> Result<R, Woken> {
     {
         let mut g = w.lock.lock();
@@ -197,6 +199,7 @@ impl<S> Drop for Unregister<'_, S> {
 }
 
 #[cfg(not(loom))]
+#[inline]
 fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let task = crate::coop::running().expect("checked by the caller");
     let mut guard = Unregister {
@@ -209,7 +212,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let mut result = None;
     let mut after = w.after_register;
     let attempt = w.attempt;
-    crate::coop::set_wait_site(task, Some(w.site));
+    crate::coop::set_wait_site(task, Some((w.site)()));
     loop {
         {
             let (result, id) = (&mut result, &mut guard.id);
@@ -238,6 +241,12 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
             return Ok(r);
         }
         let id = guard.id.take().expect("registered when the attempt failed");
+        // Wakes are exact: without a deadline, only a notifier's pop can have woken us —
+        // unless a cancellation resumed a task that is already unwinding (then check).
+        if w.deadline.is_none() && !std::thread::panicking() {
+            crate::coop::set_wait_site(task, None);
+            return Err(Woken::Notified);
+        }
         let mut g = w.lock.lock();
         if !(w.list)(&mut g).remove(id) {
             drop(g);
