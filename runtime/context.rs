@@ -77,6 +77,15 @@ pub(crate) fn sleep(d: Duration) {
     }
 }
 
+/// Whether a contended lock is worth spinning for: not from a green thread whose runtime has
+/// one worker (the holder could only run once the spinner parks).
+pub(crate) fn spinning_helps() -> bool {
+    if coop::running().is_none() {
+        return true;
+    }
+    coop::current_worker_count() > 1
+}
+
 /// The id of the task this code runs in, or 0 outside any task.
 #[inline]
 pub(crate) fn current_task_id() -> u64 {

@@ -694,6 +694,11 @@ pub(crate) fn deadline_after(d: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
+/// The number of workers of the runtime running on this thread (0 off a worker).
+pub(crate) fn current_worker_count() -> usize {
+    worker::current().map_or(0, |w| w.shared.workers.len())
+}
+
 /// The runtime of the worker running on this thread, if any.
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     worker::current().map(|w| w.shared.clone())

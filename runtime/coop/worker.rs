@@ -27,6 +27,9 @@ pub(crate) const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
 /// injector even when its local queue is busy, so nothing starves.
 const MAINTENANCE_TICKS: u32 = 61;
 
+/// How long an idle worker of a multi-worker runtime spins for work before it sleeps.
+const IDLE_SPIN: Duration = Duration::from_micros(20);
+
 /// A pending wake-up at a deadline. Ordered so that `BinaryHeap` pops the earliest first.
 struct Timer {
     deadline: Instant,
@@ -440,6 +443,9 @@ impl Worker {
     fn idle(&self) {
         let remote = &self.shared.workers[self.index];
         self.answer_snapshot();
+        if self.spin_for_work() {
+            return;
+        }
         remote.sleeping.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if self.has_work() {
@@ -468,6 +474,34 @@ impl Worker {
         }
         remote.sleeping.store(false, Ordering::SeqCst);
         self.fire_timers();
+    }
+
+    /// Before sleeping, spins a few microseconds for work from another thread: a wake-up that
+    /// finds the worker spinning costs no system call on either side (with one worker there
+    /// is nobody else to produce work, so no spin).
+    fn spin_for_work(&self) -> bool {
+        if self.shared.workers.len() < 2 || !self.timers.borrow().is_empty() {
+            return false;
+        }
+        let remote = &self.shared.workers[self.index];
+        let start = crate::clock::now();
+        loop {
+            for _ in 0..64 {
+                if !remote.inbox.is_empty() || !self.shared.injector.is_empty() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if self.shared.workers.iter().any(|r| !r.fresh.is_empty())
+                || self.shared.shutdown.load(Ordering::Relaxed)
+                || self.shared.cancelling.load(Ordering::Relaxed)
+            {
+                return true;
+            }
+            if crate::clock::now().duration_since(start) > IDLE_SPIN {
+                return false;
+            }
+        }
     }
 
     /// Answers the deadlock detector's request for this worker's parked tasks, if one is new.

@@ -19,6 +19,8 @@ use crate::loom::{AtomicU8, Lock};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
+/// Rounds of spinning (with growing pauses) before a contended `lock` parks.
+const SPIN_LIMIT: u32 = 10;
 
 /// A mutual-exclusion lock protecting a `T`, like `std::sync::Mutex` but without poisoning,
 /// and parking a green thread instead of blocking its worker.
@@ -176,6 +178,9 @@ impl<T: ?Sized> Mutex<T> {
     #[cold]
     fn lock_slow(&self, location: &'static Location<'static>) {
         self.origin.touch();
+        if self.spin() {
+            return;
+        }
         let mut attempt = |_: &mut WaitList| -> Option<()> {
             let mut s = self.state.load(Ordering::Relaxed);
             loop {
@@ -218,6 +223,33 @@ impl<T: ?Sized> Mutex<T> {
             Ok(()) | Err(Woken::Notified) => {}
             Err(Woken::TimedOut) => unreachable!("Mutex::lock has no deadline"),
         }
+    }
+
+    /// Spins briefly for a lock held only for a moment, as long as nobody is queued (queued
+    /// waiters are served first: spinning then would barge). Pointless for a green thread
+    /// on a one-worker runtime, whose holder cannot run until it parks.
+    fn spin(&self) -> bool {
+        if !crate::context::spinning_helps() {
+            return false;
+        }
+        for i in 0..SPIN_LIMIT {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & PARKED != 0 {
+                return false;
+            }
+            if s & LOCKED == 0
+                && self
+                    .state
+                    .compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return true;
+            }
+            for _ in 0..(1 << i.min(4)) {
+                std::hint::spin_loop();
+            }
+        }
+        false
     }
 
     /// Releases the lock (the guard's drop).
