@@ -572,8 +572,8 @@ fn out_of_stacks(e: io::Error, what: &str) -> io::Error {
     )
 }
 
-/// Test hook: forget the guard mode so the next carve probes again, or force the mprotect
-/// fallback.
+/// Test hook: use the `mprotect` fallback for guard pages from now on, as on kernels without
+/// `MADV_GUARD_INSTALL`. Stacks carved before keep their guards.
 #[doc(hidden)]
 pub fn force_mprotect_guards() {
     GUARD_MODE.store(GUARD_MPROTECT, Ordering::Relaxed);
