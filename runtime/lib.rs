@@ -42,6 +42,7 @@ mod context;
 mod coop;
 pub mod coroutine;
 mod loom;
+pub mod net;
 mod preempt;
 pub mod queue;
 mod runtime;

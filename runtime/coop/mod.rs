@@ -24,6 +24,7 @@
 //! worker's own thread touches.
 
 mod blocking;
+pub(crate) mod reactor;
 mod watchdog;
 mod worker;
 
@@ -198,6 +199,12 @@ pub(crate) struct Remote {
     fresh: Stealer<TaskRef>,
     /// Wakes the worker out of its `mio::Poll`.
     waker: mio::Waker,
+    /// Registers sockets with the worker's poll (from any thread).
+    registry: mio::Registry,
+    /// The sockets registered with the worker's poll, by token.
+    io: reactor::IoTable,
+    /// How many sockets are registered (the worker polls for I/O while busy only if any).
+    io_count: AtomicUsize,
     /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it.
     sleeping: AtomicBool,
     /// Resumes so far (relaxed; read by the stall watchdog).
@@ -424,10 +431,14 @@ impl Coop {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), worker::WAKE_TOKEN)?;
             let fresh = Deque::new_fifo();
+            let registry = poll.registry().try_clone()?;
             remotes.push(Remote {
                 inbox: SegQueue::new(),
                 fresh: fresh.stealer(),
                 waker,
+                registry,
+                io: crate::loom::Lock::new(slab::Slab::new()),
+                io_count: AtomicUsize::new(0),
                 sleeping: AtomicBool::new(false),
                 switches: AtomicU64::new(0),
                 running: AtomicU64::new(0),

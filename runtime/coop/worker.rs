@@ -209,8 +209,21 @@ impl Worker {
         self.steal()
     }
 
-    /// Moves remote wakes into the run queue and fires due timers.
+    /// Moves remote wakes into the run queue, fires due timers, and (if sockets are
+    /// registered) collects I/O readiness without waiting.
     fn maintain(&self) {
+        let remote = &self.shared.workers[self.index];
+        if remote.io_count.load(Ordering::Relaxed) != 0 {
+            let mut events = self.events.borrow_mut();
+            if self
+                .poll
+                .borrow_mut()
+                .poll(&mut events, Some(Duration::ZERO))
+                .is_ok()
+            {
+                super::reactor::dispatch(&remote.io, &events);
+            }
+        }
         let inbox = &self.shared.workers[self.index].inbox;
         if !inbox.is_empty() {
             let mut runq = self.runq.borrow_mut();
@@ -471,6 +484,7 @@ impl Worker {
             // An interrupted poll (EINTR) just ends the wait early.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
             remote.forever.store(false, Ordering::SeqCst);
+            super::reactor::dispatch(&remote.io, &events);
         }
         remote.sleeping.store(false, Ordering::SeqCst);
         self.fire_timers();

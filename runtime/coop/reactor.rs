@@ -1,0 +1,210 @@
+//! The reactor: readiness of sockets used by green threads, delivered through each worker's
+//! `mio::Poll` — the same call in which an idle worker waits for timers and wake-ups.
+//!
+//! A socket is registered (edge-triggered, readable and writable) with the poll of the
+//! worker whose green thread first waits on it. Each registration has a [`ScheduledIo`]:
+//! readiness bits, a tick counting events, and the parked waiters. An operation that gets
+//! `WouldBlock` clears the bit it observed — unless an event arrived meanwhile (the tick
+//! moved) — and parks; its waiter is published after the switch, and re-checks the bits
+//! under the same lock the event handler sets them under, so no edge is lost (pitfall 9).
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mio::unix::SourceFd;
+use slab::Slab;
+
+use super::Shared;
+use crate::loom::Lock;
+use crate::task::Waiter;
+
+/// Readable (or read-closed, or error).
+pub(crate) const READABLE: u8 = 1;
+/// Writable (or write-closed, or error).
+pub(crate) const WRITABLE: u8 = 2;
+
+/// One socket's readiness and waiters.
+pub(crate) struct ScheduledIo {
+    state: Lock<IoState>,
+}
+
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo {
+            state: Lock::new(IoState::default()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct IoState {
+    ready: u8,
+    /// Events seen so far.
+    tick: u64,
+    readers: Vec<Waiter>,
+    writers: Vec<Waiter>,
+}
+
+impl ScheduledIo {
+    /// The event tick now (read before an operation that may hit `WouldBlock`).
+    pub(crate) fn tick(&self) -> u64 {
+        self.state.lock().tick
+    }
+
+    /// Clears `interest` after an operation found it not ready — unless an event arrived
+    /// since `tick` was read.
+    pub(crate) fn clear(&self, interest: u8, tick: u64) {
+        let mut st = self.state.lock();
+        if st.tick == tick {
+            st.ready &= !interest;
+        }
+    }
+
+    /// Whether `interest` is ready now.
+    pub(crate) fn is_ready(&self, interest: u8) -> bool {
+        self.state.lock().ready & interest != 0
+    }
+
+    /// Publishes a waiter for `interest`, or wakes it at once if that is ready already.
+    pub(crate) fn register(&self, interest: u8, waiter: Waiter) {
+        let mut st = self.state.lock();
+        if st.ready & interest != 0 {
+            drop(st);
+            waiter.wake();
+            return;
+        }
+        if interest & READABLE != 0 {
+            st.readers.push(waiter);
+        } else {
+            st.writers.push(waiter);
+        }
+    }
+
+    /// Records an event and wakes whoever waits for it.
+    fn dispatch(&self, ready: u8) {
+        let (readers, writers) = {
+            let mut st = self.state.lock();
+            st.ready |= ready;
+            st.tick += 1;
+            let r = if ready & READABLE != 0 {
+                std::mem::take(&mut st.readers)
+            } else {
+                Vec::new()
+            };
+            let w = if ready & WRITABLE != 0 {
+                std::mem::take(&mut st.writers)
+            } else {
+                Vec::new()
+            };
+            (r, w)
+        };
+        for w in readers.into_iter().chain(writers) {
+            w.wake();
+        }
+    }
+}
+
+/// A socket's registration with one worker's poll.
+pub(crate) struct Registration {
+    pub(crate) io: Arc<ScheduledIo>,
+    shared: Arc<Shared>,
+    worker: usize,
+    token: usize,
+    fd: RawFd,
+}
+
+impl Registration {
+    /// Registers `fd` with the poll of the worker running the calling green thread.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let worker = super::worker::current()
+            .ok_or_else(|| io::Error::other("spindle: socket registration outside a worker"))?;
+        let shared = worker.shared.clone();
+        let remote = &shared.workers[worker.index];
+        let io = Arc::new(ScheduledIo::default());
+        let token = remote.io.lock().insert(io.clone());
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        if let Err(e) = remote
+            .registry
+            .register(&mut SourceFd(&fd), mio::Token(token), interest)
+        {
+            remote.io.lock().remove(token);
+            return Err(e);
+        }
+        remote
+            .io_count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Registration {
+            io,
+            worker: worker.index,
+            shared,
+            token,
+            fd,
+        })
+    }
+
+    /// Parks the calling green thread until `interest` is ready or `deadline` passes.
+    /// Returns whether it is ready.
+    #[track_caller]
+    pub(crate) fn wait(&self, interest: u8, deadline: Option<Instant>, what: &'static str) -> bool {
+        let task = super::running().expect("called from a green thread");
+        let location = std::panic::Location::caller();
+        super::set_wait_site(
+            task,
+            Some(crate::sync::wait::WaitSite {
+                what,
+                location,
+                // Readiness comes from outside the runtime.
+                outside: true,
+                owner: None,
+            }),
+        );
+        let io = self.io.clone();
+        let mut register = |w: Waiter| {
+            if let Some(d) = deadline {
+                super::add_timer(d, w.clone());
+            }
+            io.register(interest, w);
+        };
+        // SAFETY: `task` is the task running on this thread.
+        unsafe { super::park(task, &mut register) };
+        super::set_wait_site(task, None);
+        self.io.is_ready(interest)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let remote = &self.shared.workers[self.worker];
+        let _ = remote.registry.deregister(&mut SourceFd(&self.fd));
+        remote.io.lock().try_remove(self.token);
+        remote
+            .io_count
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A worker's table of registrations, by token.
+pub(crate) type IoTable = Lock<Slab<Arc<ScheduledIo>>>;
+
+/// Hands the events of one poll to their sockets.
+pub(crate) fn dispatch(table: &IoTable, events: &mio::Events) {
+    for ev in events.iter() {
+        let token = ev.token().0;
+        if token == super::worker::WAKE_TOKEN.0 {
+            continue;
+        }
+        let mut ready = 0;
+        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+            ready |= READABLE;
+        }
+        if ev.is_writable() || ev.is_write_closed() || ev.is_error() {
+            ready |= WRITABLE;
+        }
+        let io = table.lock().get(token).cloned();
+        if let Some(io) = io {
+            io.dispatch(ready);
+        }
+    }
+}
