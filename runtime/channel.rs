@@ -300,7 +300,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.chan.state.lock().buf.is_empty()
+        self.len() == 0
     }
 
     /// Messages in the channel now.
@@ -313,6 +313,10 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
+        // A rendezvous channel holds nothing: a message in hand-over is not queued.
+        if self.chan.rendezvous {
+            return 0;
+        }
         self.chan.state.lock().buf.len()
     }
 }
@@ -464,7 +468,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.chan.state.lock().buf.is_empty()
+        self.len() == 0
     }
 
     /// Messages in the channel now.
@@ -477,6 +481,10 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
+        // A rendezvous channel holds nothing: a message in hand-over is not queued.
+        if self.chan.rendezvous {
+            return 0;
+        }
         self.chan.state.lock().buf.len()
     }
 }

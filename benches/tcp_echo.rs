@@ -1,0 +1,2 @@
+//! Placeholder until the tcp_echo bench lands.
+fn main() {}
