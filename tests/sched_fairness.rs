@@ -53,12 +53,17 @@ fn spawns_from_every_worker_spread_over_both() {
                 let hs: Vec<_> = (0..16)
                     .map(|_| {
                         spawn(|| {
-                            let inner: Vec<_> = (0..4).map(|_| spawn(|| std::thread::current().id())).collect();
+                            let inner: Vec<_> = (0..4)
+                                .map(|_| spawn(|| std::thread::current().id()))
+                                .collect();
                             let t = Instant::now();
                             while t.elapsed() < Duration::from_millis(2) {
                                 std::hint::spin_loop();
                             }
-                            inner.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+                            inner
+                                .into_iter()
+                                .map(|h| h.join().unwrap())
+                                .collect::<Vec<_>>()
                         })
                     })
                     .collect();
