@@ -604,8 +604,10 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 
 /// One end of a duplex [`pipe`]: it sends to the other end and receives from it.
 pub struct Conn<T> {
-    tx: Sender<T>,
+    /// Dropped first, so that once the other end's `recv` reports the hang-up, its `send`
+    /// fails too (both directions close together, as Python's `close()` does).
     rx: Receiver<T>,
+    tx: Sender<T>,
 }
 
 /// A two-way connection: what one end sends, the other receives (Python's
