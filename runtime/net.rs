@@ -209,7 +209,11 @@ fn each_addr<A: ToSocketAddrs, T>(
     }))
 }
 
-/// A TCP socket server, listening for connections (std's `TcpListener`).
+/// The listen backlog of [`TcpListener::bind`] (tokio's choice; std's is 128).
+const LISTEN_BACKLOG: libc::c_int = 1024;
+
+/// A TCP socket server, listening for connections (std's `TcpListener`). `bind` listens with
+/// a backlog of 1,024 connections.
 ///
 /// # Examples
 ///
@@ -231,6 +235,11 @@ impl TcpListener {
     /// ```
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let std = std::net::TcpListener::bind(addr)?;
+        // std listens with a backlog of 128; green threads accept in bursts of thousands.
+        // SAFETY: `listen` on a descriptor we own only changes its queue length.
+        if unsafe { libc::listen(std.as_raw_fd(), LISTEN_BACKLOG) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
         TcpListener::from_std(std)
     }
 
