@@ -98,7 +98,7 @@ pub(crate) fn current_task_id() -> u64 {
 
 #[cold]
 fn current_task_id_slow() -> u64 {
-    preempt::current_task().map_or(0, |t| t.header.label.id)
+    preempt::current_task_id()
 }
 
 /// The task this code runs in, if any.

@@ -28,6 +28,14 @@ pub(crate) struct Shared {
 thread_local! {
     /// The runtime and task of the preemptive task running on this thread.
     static CURRENT: RefCell<Option<(Arc<Shared>, TaskRef)>> = const { RefCell::new(None) };
+    /// The id of that task (0: none), readable without touching the `RefCell`.
+    static CURRENT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The id of the preemptive task running on this thread, or 0.
+#[inline]
+pub(crate) fn current_task_id() -> u64 {
+    CURRENT_ID.try_with(|c| c.get()).unwrap_or(0)
 }
 
 /// The preemptive task running on this thread, if any.
@@ -130,9 +138,11 @@ where
     let thread_shared = shared.clone();
     let spawned = builder.spawn(move || {
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = Some((thread_shared.clone(), task.clone())));
+        let _ = CURRENT_ID.try_with(|c| c.set(task.header.label.id));
         // SAFETY: this thread is the task's only runner and runs the body once.
         unsafe { task.body.run() };
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+        let _ = CURRENT_ID.try_with(|c| c.set(0));
         task.header.complete();
         if !task.header.daemon {
             finished(&thread_shared);

@@ -89,11 +89,9 @@ pub(crate) fn install_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for (i, &sig) in SIGNALS.iter().enumerate() {
-            // SAFETY:
-            // - `action` is fully initialised (zeroed, then its fields set) before use;
-            // - `on_fault` has the three-argument signature SA_SIGINFO requires and only does
-            //   async-signal-safe work;
-            // - `old` is written by the kernel before we read it.
+            // SAFETY: `action` is fully initialised (zeroed, then its fields set) before use;
+            // `on_fault` has the signature SA_SIGINFO requires and does only async-signal-safe
+            // work; the kernel writes `old` before we read it.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = on_fault as *const () as usize;
