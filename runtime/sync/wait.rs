@@ -224,11 +224,11 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
                     waiter.wake();
                     return;
                 }
-                *id = Some((w.list)(&mut g).push(waiter.clone(), w.tag));
-                drop(g);
                 if let Some(deadline) = w.deadline {
-                    crate::coop::add_timer(deadline, waiter);
+                    crate::coop::add_timer(deadline, waiter.clone());
                 }
+                *id = Some((w.list)(&mut g).push(waiter, w.tag));
+                drop(g);
                 if let Some(after) = after.take() {
                     after();
                 }
