@@ -149,7 +149,7 @@ pub struct Coroutine<I, Y, R> {
 
 impl<I, Y, R> Coroutine<I, Y, R> {
     /// Makes a coroutine that will run `f` on a fresh stack of
-    /// [`DEFAULT_STACK_SIZE`](crate::stack::DEFAULT_STACK_SIZE) bytes. Nothing runs until
+    /// [`DEFAULT_STACK_SIZE`] bytes. Nothing runs until
     /// the first [`resume`](Coroutine::resume), whose input becomes `f`'s second argument.
     ///
     /// # Panics
