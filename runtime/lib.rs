@@ -26,7 +26,17 @@
 //! * [`Runtime`]: the cooperative (M:N green threads) and preemptive (thread per task)
 //!   backends behind one API: [`spawn`], [`Builder`], [`JoinHandle`], [`yield_now`],
 //!   [`sleep`], [`current`].
+//! * [`sync`]: `Mutex` (FIFO hand-over), `Condvar`, `Semaphore`, `Barrier`, `Event`.
+//! * [`queue`]: Python's `Queue`, `LifoQueue`, `PriorityQueue`, with `task_done`/`join`.
+//! * [`channel`]: unbounded, bounded and rendezvous channels, and duplex `pipe`s.
+//! * [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` on each worker's mio reactor.
+//! * [`spawn_blocking`] for blocking work, and a stall watchdog that reports through `tracing`.
 //! * [`stack`]: the guarded, pooled stacks coroutines run on.
+//!
+//! Every blocking call works in a green thread (it parks the task, never its worker's OS
+//! thread), in a preemptive task, and on a plain thread (it blocks the thread). When every
+//! task of a cooperative runtime is blocked and nothing can wake any, `block_on` panics with
+//! a report that begins `deadlock:`.
 //!
 //! # Soundness contract
 //!
