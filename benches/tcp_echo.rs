@@ -1,16 +1,33 @@
 //! 64-byte request/response round trips over loopback TCP, with 100 and with 1,000
-//! concurrent connections, against an echo server on each backend:
+//! concurrent connections, against an echo server on each spindle backend, and on tokio for
+//! comparison:
 //!
-//! * `cooperative_2_workers`: `Runtime::cooperative().workers(2)`, one green thread per
-//!   connection (a read or write that would block parks the task on its worker's reactor);
-//! * `preemptive`: `Runtime::preemptive()`, one OS thread per connection (the same calls
-//!   block the thread in `poll(2)`).
+//! | id                      | server                                           | one connection is          |
+//! |-------------------------|--------------------------------------------------|----------------------------|
+//! | `cooperative_2_workers` | spindle, `Runtime::cooperative().workers(2)`     | a green thread             |
+//! | `preemptive`            | spindle, `Runtime::preemptive()`                 | an OS thread               |
+//! | `tokio_2_workers`       | tokio, multi-thread runtime, 2 worker threads    | a `tokio::spawn`ed future  |
 //!
-//! The server is the same code on both: an accept loop in `block_on`, on a thread of its own,
-//! spawning one task per connection that reads up to 4 KiB and writes back what it read, until
-//! EOF. Its runtime is built once per variant; the server runs through both connection counts.
+//! each measured at `100_connections` and `1000_connections` (six cases in all). A read or
+//! write that would block parks the green thread on its worker's reactor (cooperative), blocks
+//! the OS thread in `poll(2)` (preemptive), or returns `Pending` to tokio's scheduler, which
+//! polls the task again when tokio's reactor reports the socket ready (tokio).
 //!
-//! The client is the same for both variants and lives in the same process: its own
+//! `tokio_2_workers` is not a spindle backend: it is a peer, the same server written the
+//! usual way on the usual async runtime, so the spindle numbers have a reference point. It
+//! shares everything else with the spindle variants: the client, the connections, the timed
+//! region.
+//!
+//! The spindle server is the same code on both backends: an accept loop in `block_on`, on a
+//! thread of its own, spawning one task per connection that reads up to 4 KiB and writes back
+//! what it read, until EOF. The tokio server is that code in async form: an accept loop in the
+//! runtime's `block_on`, on a thread of its own, over a `tokio::net::TcpListener` (backlog
+//! 1,024, as spindle's), `tokio::spawn`ing one task per connection that reads up to 4 KiB and
+//! `write_all`s it back, until EOF. Each server's runtime is built once per variant; the
+//! server runs through both connection counts, and when its cases are done it stops its
+//! accept loop, waits for every connection task to see EOF, and drops its runtime.
+//!
+//! The client is the same for all variants and lives in the same process: its own
 //! `Runtime::cooperative().workers(1)`, one green thread per connection. The connections are
 //! opened once per case, outside the timed region (`TCP_NODELAY` on both ends; one at a time,
 //! each checked by a round trip), and stay open across iterations. One measured iteration is
@@ -19,8 +36,9 @@
 //! compare; the payload changes every time), and the tasks are joined. An iteration is thus
 //! 10,000 round trips in all (100 per connection at 100 connections, 10 at 1,000), plus the
 //! spawns and joins of the client tasks, and takes ~50-250 ms on a 2-core machine. The client
-//! shares the CPUs with the server: its one worker runs beside the server's 2 workers, or
-//! beside its 100 or 1,000 threads.
+//! shares the CPUs with the server: its one worker runs beside the server's 2 workers
+//! (cooperative, tokio), or beside its 100 or 1,000 threads (preemptive). The client is a
+//! spindle runtime against every server, tokio's included.
 //!
 //! Criterion prints the time of one iteration and, from `Throughput::Elements(10_000)`,
 //! round trips per second.
@@ -43,6 +61,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use spindle::net::{TcpListener, TcpStream};
 use spindle::{spawn, Runtime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Bytes per request (and per echo).
 const MSG_LEN: usize = 64;
@@ -51,7 +70,7 @@ const ROUND_TRIPS: usize = 10_000;
 /// The numbers of concurrent connections measured.
 const CONNECTIONS: [usize; 2] = [100, 1_000];
 
-fn build(name: &str, rt: io::Result<Runtime>) -> Runtime {
+fn build<R>(name: &str, rt: io::Result<R>) -> R {
     rt.unwrap_or_else(|e| panic!("cannot build the {name} runtime: {e}"))
 }
 
@@ -67,6 +86,26 @@ fn echo(mut conn: TcpStream) {
     }
 }
 
+/// The tokio peer of [`echo`]: echoes what `conn` sends until EOF.
+async fn echo_tokio(mut conn: tokio::net::TcpStream) {
+    conn.set_nodelay(true).expect("server: set_nodelay");
+    let mut buf = [0; 4096];
+    loop {
+        match conn.read(&mut buf).await.expect("server: read") {
+            0 => return,
+            n => conn.write_all(&buf[..n]).await.expect("server: write"),
+        }
+    }
+}
+
+/// The runtime an echo server runs on.
+enum Backend {
+    /// A spindle runtime (cooperative or preemptive).
+    Spindle(Runtime),
+    /// A tokio runtime, the peer for comparison.
+    Tokio(tokio::runtime::Runtime),
+}
+
 /// An echo server running `block_on` on a thread of its own.
 struct Server {
     addr: SocketAddr,
@@ -75,8 +114,15 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the accept loop on `rt`, which the server thread owns from now on.
-    fn start(name: &str, rt: Runtime) -> Server {
+    /// Starts the accept loop on `backend`, which the server thread owns from now on.
+    fn start(name: &str, backend: Backend) -> Server {
+        match backend {
+            Backend::Spindle(rt) => Server::start_spindle(name, rt),
+            Backend::Tokio(rt) => Server::start_tokio(name, rt),
+        }
+    }
+
+    fn start_spindle(name: &str, rt: Runtime) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
         let addr = listener.local_addr().expect("the echo server's address");
         let stop = Arc::new(AtomicBool::new(false));
@@ -96,8 +142,40 @@ impl Server {
         Server { addr, stop, thread }
     }
 
+    /// Like [`Server::start_spindle`]; `block_on` returns once every connection task has
+    /// returned, and the runtime is then dropped on the server thread.
+    fn start_tokio(name: &str, rt: tokio::runtime::Runtime) -> Server {
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind the echo server");
+        let addr = listener.local_addr().expect("the echo server's address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name(format!("{name} server"))
+            .spawn(move || {
+                rt.block_on(async move {
+                    let mut tasks = Vec::new();
+                    loop {
+                        let (conn, _) = listener.accept().await.expect("server: accept");
+                        if flag.load(Ordering::Acquire) {
+                            break;
+                        }
+                        tasks.push(tokio::spawn(echo_tokio(conn)));
+                    }
+                    for task in tasks {
+                        task.await.expect("a tokio echo task panicked");
+                    }
+                });
+                drop(rt);
+            })
+            .expect("start the server thread");
+        Server { addr, stop, thread }
+    }
+
     /// Stops the accept loop (waking it with one last connection) and waits for `block_on`,
-    /// which also waits for every connection task to see EOF: close the clients first.
+    /// which also waits for every connection task to see EOF (and, on tokio, for the runtime
+    /// to shut down): close the clients first.
     fn stop(self) {
         self.stop.store(true, Ordering::Release);
         drop(std::net::TcpStream::connect(self.addr).expect("wake the accept loop"));
@@ -108,7 +186,8 @@ impl Server {
 /// Opens `n` client connections to `addr` from a task of `client`, so that their sockets
 /// register with its one worker. One at a time, each checked with a round trip, so the server
 /// has accepted it before the next: a burst of connects could overflow the listen queue
-/// (std's backlog is 128) and leave connections waiting on TCP's retransmission timeouts.
+/// (1,024 on spindle's and tokio's listeners) and leave connections waiting on TCP's
+/// retransmission timeouts.
 fn connect(client: &Runtime, addr: SocketAddr, n: usize) -> Arc<Vec<TcpStream>> {
     let conns = client.block_on(move || {
         (0..n)
@@ -166,14 +245,24 @@ fn tcp_echo(c: &mut Criterion) {
     let servers = [
         (
             "cooperative_2_workers",
-            build(
+            Backend::Spindle(build(
                 "cooperative 2 workers",
                 Runtime::cooperative().workers(2).build(),
-            ),
+            )),
         ),
         (
             "preemptive",
-            build("preemptive", Runtime::preemptive().build()),
+            Backend::Spindle(build("preemptive", Runtime::preemptive().build())),
+        ),
+        (
+            "tokio_2_workers",
+            Backend::Tokio(build(
+                "tokio 2 workers",
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_io()
+                    .build(),
+            )),
         ),
     ];
 
