@@ -494,10 +494,14 @@ impl Worker {
     /// finds the worker spinning costs no system call on either side (with one worker there
     /// is nobody else to produce work, so no spin).
     fn spin_for_work(&self) -> bool {
-        if self.shared.workers.len() < 2 || !self.timers.borrow().is_empty() {
+        let remote = &self.shared.workers[self.index];
+        // Not with timers or sockets pending: their events arrive only through the poll.
+        if self.shared.workers.len() < 2
+            || !self.timers.borrow().is_empty()
+            || remote.io_count.load(Ordering::Relaxed) != 0
+        {
             return false;
         }
-        let remote = &self.shared.workers[self.index];
         let start = crate::clock::now();
         loop {
             for _ in 0..64 {
