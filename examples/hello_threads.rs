@@ -2,7 +2,7 @@
 //! "hello from thread <name>" five times.
 //!
 //! The same code runs twice: on the cooperative runtime with one worker, where the tasks
-//! take turns at each `yield_now()` (round robin, in an order the scheduler decides), and
+//! take turns at each `yield_now()` (strict round robin, the same every run), and
 //! on the preemptive runtime, where every task is an OS thread and the OS decides who runs
 //! when.
 //! Names are set with `spindle::Builder::name` and read back with `spindle::current().name()`,
@@ -48,9 +48,8 @@ fn main() -> io::Result<()> {
     run(&Runtime::preemptive().build()?)?;
 
     println!(
-        "\nCooperative: a task runs until it yields, so the tasks take turns, one line each \
-         (round robin once all three have started; the scheduler alternates yielded tasks \
-         with fresh spawns).\n\
+        "\nCooperative: a task runs until it yields, so the tasks take turns, one line each, \
+         in strict round robin: one worker runs its tasks first come, first served, every run.\n\
          Preemptive: the OS may switch threads at any moment and yield_now is only a hint, \
          so a thread may print several lines in a row and the order differs from run to run."
     );
