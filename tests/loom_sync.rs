@@ -1,9 +1,9 @@
 //! Model checks of the wait queues and parker protocol with loom, at preemption bound 3:
 //! Mutex, Semaphore, channel send/recv/close, and Queue put/get/task_done/join.
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom_sync` (`.ci/run` does,
-//! in its own target directory). Without `--cfg loom` this file is empty.
-#![cfg(loom)]
+//! Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --test loom_sync` (`.ci/run` does,
+//! in its own target directory). Without `--cfg spindle_loom` this file is empty.
+#![cfg(spindle_loom)]
 
 use loom::sync::Arc;
 use loom::thread;

@@ -723,7 +723,7 @@ pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, site: Option<Wait
 }
 
 /// Adds a timer on the current worker (no-op off a worker).
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(spindle_loom, allow(dead_code))]
 pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
     if let Some(worker) = worker::current() {
         worker.add_timer(deadline, waiter);

@@ -139,7 +139,7 @@ pub(crate) enum Woken {
 }
 
 /// What [`wait`] needs to know about one wait.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(spindle_loom, allow(dead_code))]
 pub(crate) struct Wait<'a, S, R> {
     pub(crate) lock: &'a Lock<S>,
     /// Which of the state's lists to wait on.
@@ -178,7 +178,7 @@ pub(crate) fn wait<S, R>(mut w: Wait<'_, S, R>) -> Result<R, Woken> {
 
 /// Removes a registered entry if the waiter leaves by unwinding (a cancelled task), and
 /// passes on a notification it would otherwise swallow.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(spindle_loom, allow(dead_code))]
 struct Unregister<'a, S> {
     lock: &'a Lock<S>,
     list: fn(&mut S) -> &mut WaitList,
@@ -198,7 +198,7 @@ impl<S> Drop for Unregister<'_, S> {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(spindle_loom))]
 #[inline]
 fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let task = crate::coop::running().expect("checked by the caller");
@@ -269,7 +269,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     }
 }
 
-#[cfg(loom)]
+#[cfg(spindle_loom)]
 fn wait_green<S, R>(_w: Wait<'_, S, R>) -> Result<R, Woken> {
     unreachable!("no green threads under loom")
 }
