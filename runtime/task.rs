@@ -278,6 +278,14 @@ pub(crate) enum Waiter {
 }
 
 impl Waiter {
+    /// Whether waking would do nothing: a green thread no longer parked in this epoch.
+    pub(crate) fn is_stale(&self) -> bool {
+        match self {
+            Waiter::Task { task, epoch } => !crate::coop::is_parked_in(task, *epoch),
+            Waiter::Thread(_) => false,
+        }
+    }
+
     /// Wakes the waiter: reschedules the green thread, or unparks the OS thread.
     pub(crate) fn wake(self) {
         match self {

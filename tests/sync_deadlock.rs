@@ -189,3 +189,21 @@ fn no_false_positives() {
         feeder.join().unwrap();
     });
 }
+
+#[test]
+fn a_timed_wait_that_ended_early_does_not_hide_a_later_deadlock() {
+    bounded(30, || {
+        let msg = report_of(|| {
+            let (tx, rx) = channel::unbounded::<u8>();
+            let sender = spawn(move || tx.send(1).unwrap());
+            // Parks with an hour-long timer, then a message wakes it early: the timer stays
+            // behind on this worker.
+            assert_eq!(rx.recv_timeout(Duration::from_secs(3600)), Ok(1));
+            sender.join().unwrap();
+            let m = Mutex::new(());
+            let _a = m.lock();
+            let _b = m.lock();
+        });
+        assert!(msg.contains("Mutex::lock"), "{msg}");
+    });
+}

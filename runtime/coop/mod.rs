@@ -140,6 +140,11 @@ impl TaskSched {
     }
 }
 
+/// Whether `task` is still parked in park `epoch`.
+pub(crate) fn is_parked_in(task: &TaskRef, epoch: u64) -> bool {
+    task.header.sched.state.load(Ordering::Acquire) == epoch | PARKED
+}
+
 /// A wake that arrives for park `epoch`: reschedule the task if it is still parked there.
 pub(crate) fn wake(task: TaskRef, epoch: u64) {
     let sched = &task.header.sched;

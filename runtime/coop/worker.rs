@@ -465,6 +465,7 @@ impl Worker {
             remote.sleeping.store(false, Ordering::SeqCst);
             return;
         }
+        self.drop_stale_timers();
         let timeout = self
             .timers
             .borrow()
@@ -519,6 +520,16 @@ impl Worker {
             if crate::clock::now().duration_since(start) > IDLE_SPIN {
                 return false;
             }
+        }
+    }
+
+    /// Drops timers at the top of the heap whose wait already ended (the task was woken
+    /// another way): their wake would do nothing, and they would keep this worker from
+    /// sleeping without a deadline (which the deadlock check looks for).
+    fn drop_stale_timers(&self) {
+        let mut timers = self.timers.borrow_mut();
+        while timers.peek().is_some_and(|t| t.waiter.is_stale()) {
+            timers.pop();
         }
     }
 
