@@ -19,6 +19,7 @@
 //! assert_eq!(sum, 55);
 //! ```
 
+use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
@@ -119,6 +120,8 @@ fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
 
 /// Where a sender stands after an attempt.
 enum Sent<T> {
+    /// Handed straight to a parked receiver: done.
+    HandedOver,
     /// Queued; a rendezvous sender still waits for `ticket` to be taken.
     Queued { ticket: u64 },
     /// Every receiver is gone.
@@ -161,10 +164,16 @@ impl<T> Sender<T> {
         if st.receivers == 0 {
             return Err(TrySendError::Disconnected(msg));
         }
+        if let Some(e) = st.recv_waiters.pop() {
+            hand_over(&e, msg);
+            drop(st);
+            e.waiter.wake();
+            return Ok(());
+        }
         let room = match st.cap {
             None => true,
-            // A receiver is parked that no queued message is already meant for.
-            Some(0) => st.recv_waiters.len() > st.buf.len(),
+            // Rendezvous: only a parked receiver (handled above) takes a message at once.
+            Some(0) => false,
             Some(cap) => st.buf.len() < cap,
         };
         if !room {
@@ -215,6 +224,11 @@ impl<T> Sender<T> {
                 if st.receivers == 0 {
                     return Some(Sent::Disconnected(msg.take().expect("unsent")));
                 }
+                if let Some(e) = st.recv_waiters.pop() {
+                    hand_over(&e, msg.take().expect("unsent"));
+                    wake = Some(e);
+                    return Some(Sent::HandedOver);
+                }
                 if let Some(cap) = st.cap {
                     if cap > 0 && st.buf.len() >= cap {
                         return None;
@@ -241,6 +255,7 @@ impl<T> Sender<T> {
                 e.waiter.wake();
             }
             match result {
+                Ok(Sent::HandedOver) => return Ok(()),
                 Ok(Sent::Queued { ticket }) => break ticket,
                 Ok(Sent::Disconnected(m)) => return Err(SendTimeoutError::Disconnected(m)),
                 Err(Woken::Notified) => continue,
@@ -321,6 +336,19 @@ impl<T> Sender<T> {
     }
 }
 
+/// Puts `msg` straight into the slot of a parked receiver whose entry the caller just popped
+/// (under the channel's lock).
+fn hand_over<T>(receiver: &Entry, msg: T) {
+    // SAFETY:
+    // - a receiver entry's tag is the address of the `Option<T>` slot in its `recv_inner`
+    //   frame, which stays alive until the receiver has left the wait (its entry removed or
+    //   popped, under the lock);
+    // - we popped the entry under the lock, so the receiver is still in its wait and cannot
+    //   read the slot until it observes the pop (after we unlock and wake it): no other
+    //   access overlaps this write.
+    unsafe { *(receiver.tag as usize as *mut Option<T>) = Some(msg) };
+}
+
 /// Wakes the next waiter of a list, passing on a notification a cancelled waiter swallowed.
 fn pass_on<T>(chan: &Chan<T>, list: fn(&mut State<T>) -> &mut WaitList) {
     let next = list(&mut chan.state.lock()).pop();
@@ -392,6 +420,9 @@ impl<T> Receiver<T> {
     ) -> Result<T, RecvTimeoutError> {
         let chan = &*self.chan;
         chan.origin.touch();
+        // Where a sender puts a message for us directly while we are parked (see `hand_over`).
+        let slot: UnsafeCell<Option<T>> = UnsafeCell::new(None);
+        let slot_tag = slot.get() as usize as u64;
         loop {
             let mut wake: Option<Entry> = None;
             let mut attempt = |st: &mut State<T>| -> Option<Result<T, RecvError>> {
@@ -408,11 +439,23 @@ impl<T> Receiver<T> {
                     None => None,
                 }
             };
-            let abandon = |_tag: u64| pass_on(chan, |st| &mut st.recv_waiters);
+            // A cancelled receiver that was handed a message puts it back for the others.
+            let abandon = |tag: u64| {
+                // SAFETY: `tag` is `slot_tag`: our slot, alive in this frame; our entry has
+                // left the list, so no sender touches the slot any more.
+                let handed = unsafe { (*(tag as usize as *mut Option<T>)).take() };
+                if let Some(m) = handed {
+                    let mut st = chan.state.lock();
+                    let ticket = st.next_ticket;
+                    st.next_ticket += 1;
+                    st.buf.push_front((ticket, m));
+                }
+                pass_on(chan, |st| &mut st.recv_waiters);
+            };
             let result = wait::wait(Wait {
                 lock: &chan.state,
                 list: |st| &mut st.recv_waiters,
-                tag: 0,
+                tag: slot_tag,
                 deadline,
                 site: &|| chan.site("Receiver::recv", location),
                 attempt: &mut attempt,
@@ -425,7 +468,14 @@ impl<T> Receiver<T> {
             match result {
                 Ok(Ok(m)) => return Ok(m),
                 Ok(Err(RecvError)) => return Err(RecvTimeoutError::Disconnected),
-                Err(Woken::Notified) => continue,
+                Err(Woken::Notified) => {
+                    // SAFETY: our entry has left the list (that is what "notified" means), so
+                    // the sender that popped it, under the lock, is done with the slot.
+                    if let Some(m) = unsafe { (*slot.get()).take() } {
+                        return Ok(m);
+                    }
+                    continue;
+                }
                 Err(Woken::TimedOut) => return Err(RecvTimeoutError::Timeout),
             }
         }

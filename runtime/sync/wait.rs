@@ -102,10 +102,6 @@ impl WaitList {
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
 }
 
 /// Wakes every entry (call after releasing the lock).
