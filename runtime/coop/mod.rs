@@ -276,7 +276,7 @@ impl Shared {
             if Arc::ptr_eq(&worker.shared, self) {
                 worker.push_fresh(task);
                 if self.workers.len() > 1 {
-                    self.notify_one_except(worker.index);
+                    self.hint_idle_worker(worker.index);
                 }
                 return;
             }
@@ -292,6 +292,20 @@ impl Shared {
         if remote.sleeping.load(Ordering::SeqCst) && remote.sleeping.swap(false, Ordering::SeqCst) {
             // A failed wake leaves the worker to its next timer; nothing better can be done.
             let _ = remote.waker.wake();
+        }
+    }
+
+    /// Wakes one sleeping worker other than `me` so it can steal what `me` just spawned. Only
+    /// a hint, so no fence: `me` runs the task itself if nobody comes.
+    fn hint_idle_worker(&self, me: usize) {
+        for (i, remote) in self.workers.iter().enumerate() {
+            if i != me
+                && remote.sleeping.load(Ordering::Relaxed)
+                && remote.sleeping.swap(false, Ordering::SeqCst)
+            {
+                let _ = remote.waker.wake();
+                return;
+            }
         }
     }
 
@@ -582,19 +596,43 @@ where
 {
     let stack = StackReservation::new(stack_size)?;
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
-    let sched = TaskSched::new(Some(shared.clone()), Some(stack));
+    let watch_names = shared.watch_names;
+    let sched = TaskSched::new(Some(shared), Some(stack));
     let cell = Arc::new(TaskCell {
         header: Header::new(name, daemon, sched),
         body: Slot::new(f),
     });
-    if shared.watch_names {
-        if let Some(name) = cell.header.name() {
-            shared.names.insert(cell.header.label.id, name);
+    if watch_names {
+        if let (Some(name), Some(home)) = (cell.header.name(), cell.header.sched.home.as_ref()) {
+            home.names.insert(cell.header.label.id, name);
         }
     }
     let handle = JoinHandle::new(cell.clone());
-    shared.submit(cell);
+    submit_new(cell);
     Ok(handle)
+}
+
+/// Queues a task just spawned, without another reference count on its runtime: on the
+/// current worker's stealable deque if it belongs to the task's runtime, else on the injector.
+#[inline]
+fn submit_new(task: TaskRef) {
+    let home = task
+        .header
+        .sched
+        .home
+        .as_ref()
+        .expect("a green thread has a runtime");
+    if let Some(worker) = worker::current() {
+        if Arc::ptr_eq(&worker.shared, home) {
+            worker.push_fresh(task);
+            if worker.shared.workers.len() > 1 {
+                worker.shared.hint_idle_worker(worker.index);
+            }
+            return;
+        }
+    }
+    let shared = home.clone();
+    shared.submit(task);
 }
 
 /// Runs `f` on the runtime's blocking pool and parks the calling green thread until it

@@ -56,7 +56,9 @@ const CHUNK_BYTES: usize = 64 << 20;
 
 /// Counters of one size class, readable without the pool's lock.
 ///
-/// `free` counts finished or freshly carved slots (in thread caches and the shared lists);
+/// `free` counts finished or freshly carved slots in the shared lists (not the per-thread
+/// caches, whose hits should cost no shared atomic: the count errs low, so a spawn may carve
+/// a few slots more than strictly needed, never fewer);
 /// `reserved` counts stacks promised to spawned tasks that have not started. Spawning keeps
 /// `free >= reserved` by carving ahead (so exhaustion is reported by `spawn`), while a task
 /// takes its actual stack only when it first runs (so a warm stack just freed by the
@@ -296,7 +298,6 @@ pub(crate) struct PooledStack {
     usable: usize,
     /// `slot + page + usable`: the stack's base, read on every resume.
     base: usize,
-    counters: &'static ClassCounters,
 }
 
 impl fmt::Debug for PooledStack {
@@ -315,20 +316,15 @@ impl PooledStack {
         let usable = checked_size(size)?;
         overflow::install_handler();
         overflow::ensure_altstack();
-        let counters = counters(usable);
         let slot = match cache_take(usable) {
-            Some(slot) => {
-                counters.free.fetch_sub(1, Ordering::AcqRel);
-                slot
-            }
-            None => shared_take(usable, counters)?,
+            Some(slot) => slot,
+            None => shared_take(usable, counters(usable))?,
         };
         IN_USE.fetch_add(1, Ordering::Relaxed);
         Ok(PooledStack {
             slot,
             usable,
             base: slot + sys::page_size() + usable,
-            counters,
         })
     }
 
@@ -346,7 +342,6 @@ impl PooledStack {
 impl Drop for PooledStack {
     fn drop(&mut self) {
         IN_USE.fetch_sub(1, Ordering::Relaxed);
-        self.counters.free.fetch_add(1, Ordering::AcqRel);
         if !cache_put(self.usable, self.slot) {
             shared_put(self.usable, self.slot);
         }
@@ -499,6 +494,7 @@ fn shared_take(usable: usize, counters: &ClassCounters) -> io::Result<usize> {
 }
 
 fn shared_put(usable: usize, slot: usize) {
+    counters(usable).free.fetch_add(1, Ordering::AcqRel);
     let mut pool = lock_pool();
     let class = class_mut(&mut pool, usable);
     if class.warm.len() < WARM_STACKS_SHARED {
