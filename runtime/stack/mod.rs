@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::sys;
 
@@ -216,25 +216,70 @@ impl StackStats {
 /// drop(g);
 /// ```
 pub fn stats() -> StackStats {
+    let threads = lock_threads();
+    let sum = |f: fn(&ThreadCounters) -> &AtomicIsize| -> isize {
+        threads.iter().map(|t| f(t).load(Ordering::Relaxed)).sum()
+    };
+    let in_use = IN_USE.load(Ordering::Relaxed) + sum(|t| &t.in_use);
+    let warm = WARM.load(Ordering::Relaxed) + sum(|t| &t.warm);
     StackStats {
-        in_use: IN_USE.load(Ordering::Relaxed),
-        warm: WARM.load(Ordering::Relaxed),
+        in_use: in_use.max(0) as usize,
+        warm: warm.max(0) as usize,
         cold: COLD.load(Ordering::Relaxed),
         reserved: COUNTERS
             .iter()
             .chain(std::iter::once(&OVERFLOW_COUNTERS))
             .map(|c| c.reserved.load(Ordering::Relaxed).max(0) as usize)
             .sum(),
-        caching_threads: CACHING_THREADS.load(Ordering::Relaxed),
+        caching_threads: threads.len(),
         mapped_bytes: MAPPED.load(Ordering::Relaxed),
     }
 }
 
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
-static WARM: AtomicUsize = AtomicUsize::new(0);
+/// Stacks in use and warm stacks, counted outside any thread's counters: the shared pool's
+/// warm list, and what threads without (or past) their counters did.
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+static WARM: AtomicIsize = AtomicIsize::new(0);
 static COLD: AtomicUsize = AtomicUsize::new(0);
-static CACHING_THREADS: AtomicUsize = AtomicUsize::new(0);
 static MAPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// One thread's share of the pool statistics. Only that thread writes them (a plain load and
+/// store: no locked instruction on the spawn path); `stats` reads every thread's.
+#[derive(Default)]
+struct ThreadCounters {
+    in_use: AtomicIsize,
+    warm: AtomicIsize,
+}
+
+/// The counters of every thread that has a stack cache.
+static THREADS: Mutex<Vec<Arc<ThreadCounters>>> = Mutex::new(Vec::new());
+
+fn lock_threads() -> std::sync::MutexGuard<'static, Vec<Arc<ThreadCounters>>> {
+    THREADS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Adds `d` to a counter only this thread writes.
+#[inline]
+fn bump(counter: &AtomicIsize, d: isize) {
+    counter.store(counter.load(Ordering::Relaxed) + d, Ordering::Relaxed);
+}
+
+/// Adds `d` to this thread's in-use count (or the shared one, during thread teardown).
+#[inline]
+fn bump_in_use(d: isize) {
+    let done = CACHE
+        .try_with(|c| match c.try_borrow_mut() {
+            Ok(mut c) => {
+                bump(&cache_of(&mut c).counters.in_use, d);
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    if !done {
+        IN_USE.fetch_add(d, Ordering::Relaxed);
+    }
+}
 
 const GUARD_UNKNOWN: u8 = 0;
 const GUARD_MADVISE: u8 = 1;
@@ -320,7 +365,7 @@ impl PooledStack {
             Some(slot) => slot,
             None => shared_take(usable, counters(usable))?,
         };
-        IN_USE.fetch_add(1, Ordering::Relaxed);
+        bump_in_use(1);
         Ok(PooledStack {
             slot,
             usable,
@@ -341,7 +386,7 @@ impl PooledStack {
 
 impl Drop for PooledStack {
     fn drop(&mut self) {
-        IN_USE.fetch_sub(1, Ordering::Relaxed);
+        bump_in_use(-1);
         if !cache_put(self.usable, self.slot) {
             shared_put(self.usable, self.slot);
         }
@@ -367,21 +412,39 @@ unsafe impl corosensei::stack::Stack for PooledStack {
     }
 }
 
-/// A thread's cache of warm stacks, by usable size.
+/// A thread's cache of warm stacks, by usable size, and its share of the statistics.
 struct Cache {
     classes: Vec<(usize, Vec<usize>)>,
+    counters: Arc<ThreadCounters>,
 }
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        for (usable, slots) in self.classes.drain(..) {
+        // Hand the cached stacks and the counts to the shared pool, then unregister.
+        let classes = std::mem::take(&mut self.classes);
+        let in_use = self.counters.in_use.load(Ordering::Relaxed);
+        IN_USE.fetch_add(in_use, Ordering::Relaxed);
+        self.counters.in_use.store(0, Ordering::Relaxed);
+        self.counters.warm.store(0, Ordering::Relaxed);
+        lock_threads().retain(|t| !Arc::ptr_eq(t, &self.counters));
+        for (usable, slots) in classes {
             for slot in slots {
-                WARM.fetch_sub(1, Ordering::Relaxed);
                 shared_put(usable, slot);
             }
         }
-        CACHING_THREADS.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// This thread's cache, made (and registered) on first use.
+fn cache_of(slot: &mut Option<Cache>) -> &mut Cache {
+    slot.get_or_insert_with(|| {
+        let counters = Arc::new(ThreadCounters::default());
+        lock_threads().push(counters.clone());
+        Cache {
+            classes: Vec::new(),
+            counters,
+        }
+    })
 }
 
 thread_local! {
@@ -395,7 +458,7 @@ fn cache_take(usable: usize) -> Option<usize> {
             let cache = c.as_mut()?;
             let (_, slots) = cache.classes.iter_mut().find(|(u, _)| *u == usable)?;
             let slot = slots.pop()?;
-            WARM.fetch_sub(1, Ordering::Relaxed);
+            bump(&cache.counters.warm, -1);
             Some(slot)
         })
         .ok()
@@ -410,12 +473,7 @@ fn cache_put(usable: usize, slot: usize) -> bool {
             let Ok(mut c) = c.try_borrow_mut() else {
                 return false;
             };
-            let cache = c.get_or_insert_with(|| {
-                CACHING_THREADS.fetch_add(1, Ordering::Relaxed);
-                Cache {
-                    classes: Vec::new(),
-                }
-            });
+            let cache = cache_of(&mut c);
             let idx = match cache.classes.iter().position(|(u, _)| *u == usable) {
                 Some(i) => i,
                 None => {
@@ -428,7 +486,7 @@ fn cache_put(usable: usize, slot: usize) -> bool {
                 return false;
             }
             slots.push(slot);
-            WARM.fetch_add(1, Ordering::Relaxed);
+            bump(&cache.counters.warm, 1);
             true
         })
         .unwrap_or(false)
