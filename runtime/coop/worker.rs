@@ -511,8 +511,7 @@ impl Worker {
                 }
                 std::hint::spin_loop();
             }
-            if self.shared.workers.iter().any(|r| !r.fresh.is_empty())
-                || self.shared.shutdown.load(Ordering::Relaxed)
+            if self.shared.shutdown.load(Ordering::Relaxed)
                 || self.shared.cancelling.load(Ordering::Relaxed)
             {
                 return true;
