@@ -339,13 +339,11 @@ impl<T> Sender<T> {
 /// Puts `msg` straight into the slot of a parked receiver whose entry the caller just popped
 /// (under the channel's lock).
 fn hand_over<T>(receiver: &Entry, msg: T) {
-    // SAFETY:
-    // - a receiver entry's tag is the address of the `Option<T>` slot in its `recv_inner`
-    //   frame, which stays alive until the receiver has left the wait (its entry removed or
-    //   popped, under the lock);
-    // - we popped the entry under the lock, so the receiver is still in its wait and cannot
-    //   read the slot until it observes the pop (after we unlock and wake it): no other
-    //   access overlaps this write.
+    // The tag of a receiver entry is the address of the `Option<T>` slot in its `recv_inner`
+    // frame, which stays alive until the receiver has left the wait (entry removed or popped,
+    // under the lock).
+    // SAFETY: the slot is alive (above); we popped the entry under the lock, so the receiver
+    // reads the slot only after it sees the pop (once we unlock and wake it): no overlap.
     unsafe { *(receiver.tag as usize as *mut Option<T>) = Some(msg) };
 }
 
