@@ -53,10 +53,17 @@ pub(crate) struct Header {
 // SAFETY:
 // - `join_waiter` is touched by the joiner before `JOIN_WAITING` is published and by the
 //   runner only after it observed that bit, so the two never overlap (see the module doc);
-// - `sched` documents its own access rules and is itself `Send + Sync`;
+// - `sched` is not `Sync` by itself: its `Cell`s and `UnsafeCell` (the coroutine, the
+//   yielder, the wait site) are touched only by the one thread allowed at the time (the
+//   worker holding the task from a queue before it starts, its owning worker after), and
+//   the `!Send` coroutine is made, resumed and dropped on that worker (`Worker::finish`, or
+//   `Worker`'s drop for tasks still held at exit), never by whoever drops the last `Arc`;
+// - `label.stack` is written by the starting worker and read by the overflow handler on that
+//   same thread;
 // - every other field is immutable after construction or atomic.
 unsafe impl Sync for Header {}
-// SAFETY: as above; `Waiter` is `Send`.
+// SAFETY: as above: moving the header between threads moves no `!Send` value that another
+// thread would then touch (the coroutine is gone before a task can be dropped elsewhere).
 unsafe impl Send for Header {}
 
 const COMPLETE: u8 = 1;

@@ -10,6 +10,7 @@
 
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,12 +29,16 @@ pub(crate) const WRITABLE: u8 = 2;
 /// One socket's readiness and waiters.
 pub(crate) struct ScheduledIo {
     state: Lock<IoState>,
+    /// Events seen so far. Changed only under `state`'s lock (with the readiness bits);
+    /// read without it before every socket operation, which is why it is an atomic.
+    tick: AtomicU64,
 }
 
 impl Default for ScheduledIo {
     fn default() -> ScheduledIo {
         ScheduledIo {
             state: Lock::new(IoState::default()),
+            tick: AtomicU64::new(0),
         }
     }
 }
@@ -41,23 +46,22 @@ impl Default for ScheduledIo {
 #[derive(Default)]
 struct IoState {
     ready: u8,
-    /// Events seen so far.
-    tick: u64,
     readers: Vec<Waiter>,
     writers: Vec<Waiter>,
 }
 
 impl ScheduledIo {
     /// The event tick now (read before an operation that may hit `WouldBlock`).
+    #[inline]
     pub(crate) fn tick(&self) -> u64 {
-        self.state.lock().tick
+        self.tick.load(Ordering::Acquire)
     }
 
     /// Clears `interest` after an operation found it not ready — unless an event arrived
     /// since `tick` was read.
     pub(crate) fn clear(&self, interest: u8, tick: u64) {
         let mut st = self.state.lock();
-        if st.tick == tick {
+        if self.tick.load(Ordering::Relaxed) == tick {
             st.ready &= !interest;
         }
     }
@@ -87,7 +91,7 @@ impl ScheduledIo {
         let (readers, writers) = {
             let mut st = self.state.lock();
             st.ready |= ready;
-            st.tick += 1;
+            self.tick.fetch_add(1, Ordering::Release);
             let r = if ready & READABLE != 0 {
                 std::mem::take(&mut st.readers)
             } else {
@@ -132,9 +136,7 @@ impl Registration {
             remote.io.lock().remove(token);
             return Err(e);
         }
-        remote
-            .io_count
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        remote.io_count.fetch_add(1, Ordering::Relaxed);
         Ok(Registration {
             io,
             worker: worker.index,
@@ -160,7 +162,7 @@ impl Registration {
                 owner: None,
             }),
         );
-        let io = self.io.clone();
+        let io = &*self.io;
         let mut register = |w: Waiter| {
             if let Some(d) = deadline {
                 super::add_timer(d, w.clone());
@@ -179,9 +181,7 @@ impl Drop for Registration {
         let remote = &self.shared.workers[self.worker];
         let _ = remote.registry.deregister(&mut SourceFd(&self.fd));
         remote.io.lock().try_remove(self.token);
-        remote
-            .io_count
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        remote.io_count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

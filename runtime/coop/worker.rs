@@ -575,5 +575,14 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // Timers may hold waiters of tasks long finished; drop them before the tasks' table.
         self.timers.get_mut().clear();
+        // A runtime is only dropped with no task alive (block_on waits for all), but should a
+        // started task remain, its coroutine must be unwound here, on the thread that ran it,
+        // not wherever the last handle to the task happens to be dropped.
+        for task in self.tasks.get_mut().drain() {
+            // SAFETY: this is the task's owning worker, on its own thread, and the task is
+            // not running (the worker loop has ended): nobody else touches its local data.
+            let co = unsafe { task.header.sched.local() }.co.take();
+            drop(co);
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::loom::Lock;
 /// let leaders = rt.block_on(|| {
 ///     let b = Arc::new(Barrier::new(3));
 ///     let hs: Vec<_> = (0..3).map(|_| { let b = b.clone(); spindle::spawn(move || b.wait().is_leader()) }).collect();
-///     hs.into_iter().filter(|h| h.is_finished() || true).map(|h| h.join().unwrap()).filter(|&l| l).count()
+///     hs.into_iter().map(|h| h.join().unwrap()).filter(|&leader| leader).count()
 /// });
 /// assert_eq!(leaders, 1);
 /// ```
