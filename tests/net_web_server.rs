@@ -200,10 +200,14 @@ fn curl_gets_pages_slow_pages_and_reuses_the_connection() {
         assert!(took >= Duration::from_millis(50), "{took:?}");
 
         // Two URLs on one command line: curl keeps the connection, the server serves both.
+        // Reuse is checked on both ends, never in curl's wording: curl counts the new
+        // connections each transfer made, and the server counts what it accepted.
         let before = stats.accepted.load(Ordering::Relaxed);
-        let (out, err) = curl(&["-v", &root, &root]);
-        assert_eq!(out, "Hello from spindle!\n".repeat(2));
-        assert!(err.contains("Re-using existing connection"), "{err}");
+        let (out, _) = curl(&["-w", "[connects=%{num_connects}]\n", &root, &root]);
+        assert_eq!(
+            out,
+            "Hello from spindle!\n[connects=1]\nHello from spindle!\n[connects=0]\n"
+        );
         assert_eq!(stats.accepted.load(Ordering::Relaxed) - before, 1);
 
         let code =
@@ -253,8 +257,38 @@ fn malformed_heads_get_400_and_the_connection_closes() {
 
 #[test]
 fn a_slowloris_client_is_cut_off_while_others_are_served() {
-    bounded(30, || {
-        let (addr, _) = start(test_config());
+    // Its timing is measured in a process of its own, never beside the 1,000-connection
+    // burst or the 32 MiB transfers of this binary's other tests.
+    const CHILD: &str = "SPINDLE_SLOWLORIS_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "a_slowloris_client_is_cut_off_while_others_are_served",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1");
+        let out = support::output_within(cmd, 90);
+        assert!(
+            out.status.success() && out.stdout.contains("1 passed"),
+            "child: {}\n{}\n{}",
+            out.status,
+            out.stdout,
+            out.stderr
+        );
+        return;
+    }
+    bounded(60, || {
+        // Only the header timeout is short: the idle and write timeouts, the server's other
+        // ways to end a connection, are far beyond the bounds below.
+        let (addr, _) = start(Config {
+            header_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(60),
+            ..test_config()
+        });
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
         let loris = std::thread::spawn(move || {
             let mut s = connect(addr);
             let t = Instant::now();
@@ -263,37 +297,47 @@ fn a_slowloris_client_is_cut_off_while_others_are_served() {
             // One byte every 300 ms; each wait is a read, so the close is seen at once.
             s.set_read_timeout(Some(Duration::from_millis(300)))
                 .unwrap();
-            for byte in head {
+            for (i, byte) in head.into_iter().enumerate() {
                 if s.write_all(&[byte]).is_err() {
-                    return (t.elapsed(), "write failed");
+                    return (t, t.elapsed(), "write failed");
+                }
+                if i == 0 {
+                    started_tx.send(()).unwrap();
                 }
                 match s.read(&mut [0; 64]) {
-                    Ok(0) => return (t.elapsed(), "closed"),
-                    Ok(_) => return (t.elapsed(), "answered"),
+                    Ok(0) => return (t, t.elapsed(), "closed"),
+                    Ok(_) => return (t, t.elapsed(), "answered"),
                     Err(e)
                         if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
                     }
-                    Err(_) => return (t.elapsed(), "reset"),
+                    Err(_) => return (t, t.elapsed(), "reset"),
                 }
             }
-            (t.elapsed(), "never cut off")
+            (t, t.elapsed(), "never cut off")
         });
-        // Meanwhile, ordinary requests are answered promptly.
-        let mut slowest = Duration::ZERO;
+        // While the slowloris client holds its connection, ordinary requests are answered.
+        started_rx.recv().unwrap();
+        let mut served_at = Vec::new();
         for _ in 0..8 {
-            let t = Instant::now();
             assert_serves(addr);
-            slowest = slowest.max(t.elapsed());
+            served_at.push(Instant::now());
             std::thread::sleep(Duration::from_millis(100));
         }
-        let (cut_after, how) = loris.join().unwrap();
-        eprintln!("slowloris {how} after {cut_after:?}; slowest normal request {slowest:?}");
+        let (loris_start, cut_after, how) = loris.join().unwrap();
+        let cut_at = loris_start + cut_after;
+        let during = served_at.iter().filter(|&&t| t < cut_at).count();
+        eprintln!("slowloris {how} after {cut_after:?}; {during} of 8 requests served meanwhile");
         assert_eq!(how, "closed");
+        // Not before the 1 s header timeout; the upper bound is a hang guard far below the
+        // 60 s idle and write timeouts, so only the header timeout can have cut it off.
         assert!(
-            cut_after >= Duration::from_millis(900) && cut_after < Duration::from_millis(2500),
+            cut_after >= Duration::from_millis(900) && cut_after < Duration::from_secs(20),
             "the 1 s header timeout cut the slowloris client off after {cut_after:?}"
         );
-        assert!(slowest < Duration::from_millis(500), "{slowest:?}");
+        assert!(
+            during >= 1,
+            "no ordinary request was served while the slowloris client was connected"
+        );
     });
 }
 
@@ -404,8 +448,12 @@ fn keep_alive_and_pipelining_on_one_connection() {
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     bounded(30, || {
+        // Only the idle timeout is short, so only it can end the connection within the
+        // (hang-guard) bound below.
         let (addr, _) = start(Config {
             idle_timeout: Duration::from_millis(300),
+            header_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(60),
             ..test_config()
         });
         let mut s = connect(addr);
@@ -416,7 +464,7 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
         assert_eq!(s.read(&mut [0; 16]).unwrap(), 0);
         let idle = t.elapsed();
         assert!(
-            idle >= Duration::from_millis(250) && idle < Duration::from_secs(2),
+            idle >= Duration::from_millis(250) && idle < Duration::from_secs(20),
             "{idle:?}"
         );
     });

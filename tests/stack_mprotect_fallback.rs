@@ -86,17 +86,18 @@ fn mprotect_guards_fault_cost_maps_and_run_out_gracefully() {
         assert_eq!(rt.block_on(|| spindle::spawn(|| 1).join().unwrap()), 1);
 
         // And an overflow into an mprotect guard is still reported.
-        let out = Command::new(std::env::current_exe().unwrap())
+        let mut child = Command::new(std::env::current_exe().unwrap());
+        child
             .args([
                 "mprotect_guards_fault_cost_maps_and_run_out_gracefully",
                 "--exact",
                 "--nocapture",
             ])
             .env("SPINDLE_MPROTECT_CHILD", "1")
-            .env("RUST_BACKTRACE", "0")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+            .env("RUST_BACKTRACE", "0");
+        // A child that hangs instead of faulting is killed and fails the test.
+        let out = support::output_within(child, 60);
+        let stderr = &out.stderr;
         assert!(
             stderr.contains("coroutine overflowed its 64 KiB stack"),
             "{stderr}"

@@ -301,7 +301,11 @@ fn event_set_wakes_all_and_python_rule_holds() {
                         spawn(move || ev.wait())
                     })
                     .collect();
-                sleep(Duration::from_millis(10));
+                // Every waiter is registered before set(): a head start in time would not
+                // be enough on a loaded machine.
+                while ev.waiter_count() < 5 {
+                    yield_now();
+                }
                 ev.set();
                 ev.clear(); // a waiter woken by set() still returns true
                 hs.into_iter()

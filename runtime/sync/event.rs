@@ -99,6 +99,13 @@ impl Event {
         self.state.lock().set
     }
 
+    /// How many waiters are registered (parked, or about to park) in `wait`. For tests that
+    /// need to know every waiter is parked; not part of the API.
+    #[doc(hidden)]
+    pub fn waiter_count(&self) -> usize {
+        self.state.lock().waiters.len()
+    }
+
     /// Waits until the flag is set; returns `true`.
     ///
     /// # Examples

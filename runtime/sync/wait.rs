@@ -102,6 +102,11 @@ impl WaitList {
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// How many waiters are registered.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 /// Wakes every entry (call after releasing the lock).

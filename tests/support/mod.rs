@@ -55,3 +55,61 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         String::from("<non-string payload>")
     }
 }
+
+/// What a child process left: its stderr and how it ended.
+pub struct ChildOutput {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: std::process::ExitStatus,
+}
+
+/// Runs `cmd` to its end with its output captured, killing it and failing the test if it
+/// has not ended within `secs` seconds: a child that hangs must fail, not stall CI. The
+/// output goes to temporary files (no pipe to drain, no helper thread: this works even when
+/// the process is out of memory maps, as the mprotect-fallback test leaves it).
+#[track_caller]
+pub fn output_within(mut cmd: std::process::Command, secs: u64) -> ChildOutput {
+    use std::fs::File;
+    use std::process::Stdio;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::temp_dir().join(format!(
+        "spindle-test-child-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let (out_path, err_path) = (base.with_extension("out"), base.with_extension("err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("create the child's stdout file"))
+        .stderr(File::create(&err_path).expect("create the child's stderr file"))
+        .spawn()
+        .expect("start the child process");
+    let read = |p: &std::path::Path| {
+        let text = std::fs::read(p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let _ = std::fs::remove_file(p);
+        text
+    };
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = read(&out_path);
+            let stderr = read(&err_path);
+            panic!("child process did not end within {secs} s (killed); its stderr:\n{stderr}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    ChildOutput {
+        stdout: read(&out_path),
+        stderr: read(&err_path),
+        status,
+    }
+}
