@@ -177,8 +177,14 @@ fn spawn_blocking_keeps_the_worker_free() {
                     }
                 })
             };
-            let value = spawn_blocking(|| {
-                std::thread::sleep(Duration::from_millis(200));
+            // The blocking job waits, on its own thread, for the other task to tick 20
+            // times: it can only return if the worker keeps running that task meanwhile
+            // (a blocked worker is a hang, which the bound turns into a failure).
+            let seen = ticks.clone();
+            let value = spawn_blocking(move || {
+                while seen.load(Ordering::SeqCst) < 20 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 7
             });
             done.store(true, Ordering::SeqCst);

@@ -87,6 +87,8 @@ impl Barrier {
     /// See [`Barrier`].
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
+        // Taken here: inside the `site` closure below it would name this file.
+        let location = Location::caller();
         self.origin.touch();
         let generation = {
             let mut st = self.state.lock();
@@ -105,7 +107,7 @@ impl Barrier {
         let abandon = |_tag: u64| {};
         let site = || WaitSite {
             what: "Barrier::wait",
-            location: Location::caller(),
+            location,
             outside: self.origin.is_outside(),
             owner: None,
         };

@@ -168,6 +168,14 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Whether a waiter is queued for the lock: registered in the wait list, so the next
+    /// unlock hands the lock to it. For tests that need to know a waiter is parked; not part
+    /// of the API.
+    #[doc(hidden)]
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.lock().is_empty()
+    }
+
     /// The id of the task holding the lock, if a task holds it.
     pub(crate) fn owner(&self) -> Option<u64> {
         let locked = self.state.load(Ordering::Relaxed) & LOCKED != 0;

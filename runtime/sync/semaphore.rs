@@ -179,6 +179,14 @@ impl Semaphore {
     pub fn available_permits(&self) -> usize {
         self.state.lock().permits
     }
+
+    /// Whether a waiter is queued for a permit: registered in the wait list, so the next
+    /// release hands its permit to it. For tests that need to know a waiter is parked; not
+    /// part of the API.
+    #[doc(hidden)]
+    pub fn has_waiters(&self) -> bool {
+        !self.state.lock().waiters.is_empty()
+    }
 }
 
 /// Takes a permit if one is free and nobody is queued ahead.
