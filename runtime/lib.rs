@@ -65,3 +65,14 @@ pub use runtime::{
     current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
 };
 pub use task::{Cancelled, JoinHandle, Task, TaskId};
+
+// The code blocks of the README and of the guide, compiled and run by `cargo test --doc` so
+// that the docs cannot drift from the API (`cfg(doctest)`: never part of the built crate or
+// of its documentation).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
