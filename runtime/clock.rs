@@ -6,5 +6,9 @@ use std::time::Instant;
 /// The current time as the scheduler sees it.
 #[inline]
 pub(crate) fn now() -> Instant {
+    // Under loom, the model's virtual clock (see `crate::loom`).
+    #[cfg(spindle_loom)]
+    return crate::loom::now();
+    #[cfg(not(spindle_loom))]
     Instant::now()
 }

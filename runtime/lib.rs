@@ -66,6 +66,13 @@ pub use runtime::{
 };
 pub use task::{Cancelled, JoinHandle, Task, TaskId};
 
+/// Model-checking hooks, only with `--cfg spindle_loom` (for `tests/loom_sync.rs`): not API.
+#[cfg(spindle_loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::loom::pass_deadlines;
+}
+
 // The code blocks of the README and of the guide, compiled and run by `cargo test --doc` so
 // that the docs cannot drift from the API (`cfg(doctest)`: never part of the built crate or
 // of its documentation).

@@ -1,15 +1,64 @@
-//! The facade the synchronisation code is written over, so that loom can model-check it:
-//! atomics, the short internal lock of every primitive, and OS-thread parking. Built with
-//! `--cfg spindle_loom`, these are loom's; otherwise std's (and a spin lock).
+//! The facade the synchronisation and scheduling code is written over, so that loom can
+//! model-check it: atomics, an `UnsafeCell` whose accesses loom tracks, the short internal
+//! lock of every primitive, OS-thread parking, and the clock of timed parks. Built with
+//! `--cfg spindle_loom`, these are loom's; otherwise std's (and a spin lock), re-exported or
+//! wrapped at no cost.
 //!
-//! Under loom only the OS-thread path of each primitive runs (loom models threads, not
-//! coroutines); the green-thread path differs only in how a waiter parks, which the
-//! scheduler's own tests cover.
+//! Under loom no coroutine runs (loom models threads, not stack switches), so a primitive's
+//! waiters are OS threads (`tests/loom_sync.rs`). The green-thread half of the protocols is
+//! checked apart, by the library's `loom_*` unit tests (`cargo test --lib loom`), with loom
+//! threads standing in for the workers and the wakers: the park/wake epoch state machine
+//! (`coop::park::ParkState`) and the join/complete hand-off (`Header::complete` and
+//! `set_join_waiter`; the result slot and the joiner's waiter are this module's
+//! `UnsafeCell`s, so loom checks them for data races).
+//!
+//! # Time under loom
+//!
+//! Loom has no time. Under `--cfg spindle_loom` the clock (`now`) stands still until the
+//! model calls `pass_deadlines`, which moves it far past every deadline set so far and
+//! unparks every thread in a timed park (`park_until`, which otherwise parks until
+//! unparked). So "the deadline passed" is an event the model places, and loom explores every
+//! interleaving of it with the other threads; a model that never calls it has no timeouts.
 
 #[cfg(spindle_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8};
 #[cfg(not(spindle_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8};
+
+/// Under loom, loom's cell, which checks every access against the happens-before order.
+#[cfg(spindle_loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `std::cell::UnsafeCell` with loom's access API (`with`, `with_mut`): the pointer is handed
+/// to a closure, so that under loom each access is checked. Without loom it is a transparent
+/// wrapper and the closures inline away.
+#[cfg(not(spindle_loom))]
+#[repr(transparent)]
+pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(spindle_loom))]
+impl<T> UnsafeCell<T> {
+    #[inline(always)]
+    pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+}
+
+#[cfg(not(spindle_loom))]
+impl<T: ?Sized> UnsafeCell<T> {
+    /// Reads through the pointer `f` is given (the caller's `unsafe` block justifies it).
+    #[allow(dead_code)] // loom's API, kept whole; every access so far may write
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Writes through the pointer `f` is given (the caller's `unsafe` block justifies it).
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 /// A parked OS thread's handle.
 #[cfg(spindle_loom)]
@@ -36,16 +85,79 @@ pub(crate) fn park() {
     std::thread::park();
 }
 
-/// Parks the calling OS thread for at most `d` (loom has no time: it parks).
+/// Parks the calling OS thread until `deadline` at most (wake-ups may be spurious). Under
+/// loom: parks until unparked, or until the model calls `pass_deadlines`.
 #[inline]
-pub(crate) fn park_timeout(d: std::time::Duration) {
+pub(crate) fn park_until(deadline: std::time::Instant) {
     #[cfg(spindle_loom)]
     {
-        let _ = d;
+        {
+            let mut clock = virtual_clock::CLOCK.lock().unwrap();
+            if clock.now() >= deadline {
+                return;
+            }
+            clock.sleepers.push(loom::thread::current());
+        }
         loom::thread::park();
     }
     #[cfg(not(spindle_loom))]
-    std::thread::park_timeout(d);
+    {
+        let now = crate::clock::now();
+        if now < deadline {
+            std::thread::park_timeout(deadline - now);
+        }
+    }
+}
+
+/// The time under loom (see the module doc): a fixed instant, moved far ahead by each call
+/// of `pass_deadlines`.
+#[cfg(spindle_loom)]
+pub(crate) fn now() -> std::time::Instant {
+    virtual_clock::CLOCK.lock().unwrap().now()
+}
+
+/// Under loom, makes every deadline set so far pass: the clock jumps far ahead (past
+/// `coop::deadline_after`'s saturation too) and every thread in a timed park is unparked (it
+/// then sees its deadline passed). Deadlines set after the call pass at the next one.
+#[cfg(spindle_loom)]
+pub fn pass_deadlines() {
+    let sleepers = {
+        let mut clock = virtual_clock::CLOCK.lock().unwrap();
+        clock.jumps += 1;
+        std::mem::take(&mut clock.sleepers)
+    };
+    for t in sleepers {
+        t.unpark();
+    }
+}
+
+#[cfg(spindle_loom)]
+mod virtual_clock {
+    use std::time::{Duration, Instant};
+
+    /// How far each [`pass_deadlines`](super::pass_deadlines) moves the clock: more than any
+    /// timeout (`coop::deadline_after` saturates at 100 years).
+    const JUMP: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
+
+    /// The model's clock, fresh in every loom execution.
+    #[derive(Default)]
+    pub(super) struct Clock {
+        /// How many times the model passed the deadlines.
+        pub(super) jumps: u32,
+        /// Threads in a timed park since the last jump.
+        pub(super) sleepers: Vec<loom::thread::Thread>,
+    }
+
+    impl Clock {
+        pub(super) fn now(&self) -> Instant {
+            static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+            *BASE.get_or_init(Instant::now) + JUMP * self.jumps
+        }
+    }
+
+    loom::lazy_static! {
+        pub(super) static ref CLOCK: loom::sync::Mutex<Clock> = loom::sync::Mutex::new(Clock::default());
+    }
 }
 
 /// Whether the caller runs in a green thread (never, under loom).

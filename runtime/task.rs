@@ -16,14 +16,14 @@
 //! if the joiner sees `COMPLETE` it does not wait.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
+use crate::loom::{AtomicU8, UnsafeCell};
 use crate::stack::overflow::TaskLabel;
 
 /// A task as the scheduler holds it.
@@ -103,7 +103,7 @@ impl Header {
         if prev & JOIN_WAITING != 0 {
             // SAFETY: the joiner wrote the waiter before setting JOIN_WAITING, which we
             // observed with Acquire; it will not touch the slot again.
-            let waiter = unsafe { (*self.join_waiter.get()).take() };
+            let waiter = self.join_waiter.with_mut(|w| unsafe { (*w).take() });
             if let Some(w) = waiter {
                 w.wake();
             }
@@ -116,12 +116,12 @@ impl Header {
     /// - at most one call per task (the `JoinHandle` is consumed by `join`).
     pub(crate) unsafe fn set_join_waiter(&self, waiter: Waiter) {
         // SAFETY: no runner reads the slot before JOIN_WAITING is set below.
-        unsafe { *self.join_waiter.get() = Some(waiter) };
+        self.join_waiter.with_mut(|w| unsafe { *w = Some(waiter) });
         let prev = self.done.fetch_or(JOIN_WAITING, Ordering::AcqRel);
         if prev & COMPLETE != 0 {
             // The runner finished before it could see us; it never reads the slot.
             // SAFETY: as above, the slot is ours alone.
-            if let Some(w) = unsafe { (*self.join_waiter.get()).take() } {
+            if let Some(w) = self.join_waiter.with_mut(|w| unsafe { (*w).take() }) {
                 w.wake();
             }
         }
@@ -242,20 +242,21 @@ where
 {
     unsafe fn run(&self) {
         // SAFETY: Body::run's contract: we are the only thread touching the slot now.
-        let f = unsafe { (*self.f.get()).take() };
+        let f = self.f.with_mut(|f| unsafe { (*f).take() });
         let Some(f) = f else { return };
         let result = panic::catch_unwind(AssertUnwindSafe(f));
         // SAFETY: as above; the joiner reads only after `complete()`.
-        unsafe { *self.out.get() = Some(result) };
+        self.out.with_mut(|out| unsafe { *out = Some(result) });
     }
 
     unsafe fn cancel(&self, outcome: Box<dyn Any + Send>) {
         // SAFETY: Body::cancel's contract: we are the only thread touching the slot now.
-        let f = unsafe { (*self.f.get()).take() };
+        let f = self.f.with_mut(|f| unsafe { (*f).take() });
         // A destructor of the closure's captures may panic; the task is still cancelled.
         let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
+        let result = Some(Err(outcome));
         // SAFETY: as above.
-        unsafe { *self.out.get() = Some(Err(outcome)) };
+        self.out.with_mut(|out| unsafe { *out = result });
     }
 }
 
@@ -266,7 +267,7 @@ where
 {
     unsafe fn take(&self) -> Option<thread::Result<T>> {
         // SAFETY: Output::take's contract: the runner is done with the slot.
-        unsafe { (*self.out.get()).take() }
+        self.out.with_mut(|out| unsafe { (*out).take() })
     }
 }
 
@@ -476,5 +477,48 @@ impl fmt::Debug for Task {
             .field("id", &self.task.header.label.id)
             .field("name", &self.name())
             .finish()
+    }
+}
+
+/// Loom models of the join/complete hand-off with an OS-thread joiner (the green joiner's is
+/// in `coop::park`). Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --lib loom`.
+#[cfg(all(test, spindle_loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use loom::thread;
+
+    use super::{Header, JoinHandle, Slot, TaskCell, TaskRef};
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(3);
+        b.check(f);
+    }
+
+    /// A runner writes the result and calls `complete()` while an OS thread joins
+    /// (`set_join_waiter` with its handle, then parks until complete): the joiner is never
+    /// left parked (loom reports a deadlock if the wake is lost) and reads the result the
+    /// runner wrote (loom checks both cells — the result and the joiner's waiter — for
+    /// unsynchronised access).
+    #[test]
+    fn loom_thread_join_sees_the_result() {
+        model(|| {
+            let cell = Arc::new(TaskCell {
+                header: Header::new(None, false, crate::coop::TaskSched::new(None, None)),
+                body: Slot::new(|| 42u32),
+            });
+            let runner = {
+                let task: TaskRef = cell.clone();
+                thread::spawn(move || {
+                    // SAFETY: this thread is the task's only runner.
+                    unsafe { task.body.run() };
+                    task.header.complete();
+                })
+            };
+            let handle = JoinHandle::new(cell);
+            assert_eq!(handle.join().unwrap(), 42);
+            runner.join().unwrap();
+        });
     }
 }

@@ -1,16 +1,39 @@
-//! Model checks of the wait queues and parker protocol with loom, at preemption bound 3:
-//! Mutex, Semaphore, channel send/recv/close, and Queue put/get/task_done/join.
+//! Model checks, with loom at preemption bound 3, of the primitives' wait protocol through
+//! the public API, on loom threads (so on its OS-thread path: the waiters park as threads):
 //!
-//! Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --test loom_sync` (`.ci/run` does,
-//! in its own target directory). Without `--cfg spindle_loom` this file is empty.
+//! * Mutex hand-over and exclusion; Semaphore admission and permit accounting;
+//! * channel send/recv/close, the rendezvous property of a zero-capacity channel (`send`
+//!   returns only once a receiver has come), and a send racing the receiver's drop (the
+//!   payload is dropped exactly once, whichever way it goes);
+//! * Queue put/get/task_done/join (values in order, `join` waits for the `task_done`s);
+//! * timeouts racing hand-overs: `Semaphore::acquire_timeout` against `release` (the permit
+//!   is handed to the waiter or stays available, never lost nor duplicated), and
+//!   `Event::wait_timeout` against `set`;
+//! * Condvar wait (predicate loop) against notify_one: no lost wake-up;
+//! * Event: set racing wait, and a waiter woken by `set` returning `true` even though the
+//!   flag was cleared right after.
+//!
+//! Deadlines: loom has no time, so under `--cfg spindle_loom` the crate's clock stands still
+//! until a model calls `spindle::__loom::pass_deadlines()`, which makes every deadline set so
+//! far pass and unparks the timed waiters; loom interleaves that call like any other step.
+//!
+//! The green-thread half of the protocols (the park/wake epoch state machine, the join
+//! hand-off with a green joiner) needs crate internals and is model-checked by the library's
+//! `loom_*` unit tests: `cargo test --release --lib loom`.
+//!
+//! Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --test loom_sync` (`.ci/run`
+//! does, in its own target directory). Without `--cfg spindle_loom` this file is empty.
 #![cfg(spindle_loom)]
 
+use std::time::Duration;
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
 
 use spindle::channel;
 use spindle::queue::Queue;
-use spindle::sync::{Mutex, Semaphore};
+use spindle::sync::{Condvar, Event, Mutex, Semaphore};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
@@ -48,15 +71,15 @@ fn mutex_excludes_and_hands_over() {
 fn semaphore_never_over_admits_and_never_loses_a_permit() {
     model(|| {
         let s = Arc::new(Semaphore::new(1));
-        let inside = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let inside = Arc::new(AtomicUsize::new(0));
         let hs: Vec<_> = (0..2)
             .map(|_| {
                 let (s, inside) = (s.clone(), inside.clone());
                 thread::spawn(move || {
                     let _p = s.acquire();
-                    let n = inside.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+                    let n = inside.fetch_add(1, SeqCst);
                     assert_eq!(n, 0, "two holders of one permit");
-                    inside.fetch_sub(1, loom::sync::atomic::Ordering::SeqCst);
+                    inside.fetch_sub(1, SeqCst);
                 })
             })
             .collect();
@@ -64,6 +87,46 @@ fn semaphore_never_over_admits_and_never_loses_a_permit() {
             h.join().unwrap();
         }
         assert_eq!(s.available_permits(), 1);
+    });
+}
+
+/// A waiter with a deadline against a release and the deadline passing: either the permit is
+/// handed over to the waiter (it returns `Some`) or the waiter times out and the permit stays
+/// available; never both, never neither, and no entry is left in the queue.
+#[test]
+fn semaphore_acquire_timeout_races_release() {
+    model(|| {
+        let s = Arc::new(Semaphore::new(0));
+        let waiter = {
+            let s = s.clone();
+            thread::spawn(move || match s.acquire_timeout(Duration::from_secs(1)) {
+                Some(p) => {
+                    p.forget();
+                    true
+                }
+                None => false,
+            })
+        };
+        let releaser = {
+            let s = s.clone();
+            thread::spawn(move || s.release())
+        };
+        spindle::__loom::pass_deadlines();
+        let got = waiter.join().unwrap();
+        releaser.join().unwrap();
+        assert_eq!(
+            s.available_permits(),
+            usize::from(!got),
+            "the permit was lost or duplicated (waiter got it: {got})"
+        );
+        if got {
+            s.release();
+        }
+        // A waiter entry left behind would take this permit or block `try_acquire`.
+        assert!(
+            s.try_acquire().is_some(),
+            "a timed-out waiter stayed queued"
+        );
     });
 }
 
@@ -83,27 +146,61 @@ fn channel_send_recv_and_close() {
     });
 }
 
+/// A zero-capacity send returns only once a receiver has come: the receiver raises a flag
+/// before it calls `recv`, and the sender, once `send` returned, must see it.
 #[test]
 fn rendezvous_send_waits_for_the_receiver() {
     model(|| {
         let (tx, rx) = channel::bounded::<u32>(0);
-        let producer = thread::spawn(move || tx.send(7).is_ok());
+        let receiving = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let receiving = receiving.clone();
+            thread::spawn(move || {
+                let sent = tx.send(7);
+                assert!(
+                    receiving.load(SeqCst),
+                    "a rendezvous send returned before any receiver came"
+                );
+                sent.is_ok()
+            })
+        };
+        receiving.store(true, SeqCst);
         assert_eq!(rx.recv(), Ok(7));
         assert!(producer.join().unwrap());
     });
 }
 
+/// A payload that counts its drops.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A send racing the receiver's drop: either the value fits before the drop (`Ok`, and the
+/// channel drops it when it goes) or it comes back (`Err`, and we drop it); exactly one drop
+/// either way, never none (leaked) nor two.
 #[test]
 fn send_to_a_dropped_receiver_gives_the_value_back() {
     model(|| {
-        let (tx, rx) = channel::bounded::<u32>(1);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel::bounded::<Counted>(1);
         let consumer = thread::spawn(move || drop(rx));
-        // Either it fits before the drop (Ok) or it comes back (Err(3)); never lost silently.
-        match tx.send(3) {
+        match tx.send(Counted(drops.clone())) {
             Ok(()) => {}
-            Err(e) => assert_eq!(e.into_inner(), 3),
+            Err(e) => {
+                let value = e.into_inner();
+                assert_eq!(drops.load(SeqCst), 0, "dropped although it came back");
+                drop(value);
+                assert_eq!(drops.load(SeqCst), 1);
+            }
         }
         consumer.join().unwrap();
+        drop(tx);
+        let n = drops.load(SeqCst);
+        assert_eq!(n, 1, "the payload was dropped {n} times");
     });
 }
 
@@ -114,16 +211,120 @@ fn queue_put_get_task_done_join() {
         let worker = {
             let q = q.clone();
             thread::spawn(move || {
+                let mut got = Vec::new();
                 for _ in 0..2 {
-                    let _ = q.get();
+                    got.push(q.get());
                     q.task_done();
                 }
+                got
             })
         };
         q.put(1u32);
         q.put(2u32);
         q.join();
         assert!(q.is_empty());
-        worker.join().unwrap();
+        assert_eq!(worker.join().unwrap(), [1, 2]);
+    });
+}
+
+/// `Condvar::wait` in a predicate loop against a notifier that changes the state under the
+/// mutex and then calls `notify_one`: the waiter always sees the change (a lost wake-up
+/// would leave it parked: loom reports the deadlock).
+#[test]
+fn condvar_wait_never_misses_a_notify() {
+    model(|| {
+        let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+        let notifier = {
+            let pair = pair.clone();
+            thread::spawn(move || {
+                *pair.0.lock() += 1;
+                pair.1.notify_one();
+            })
+        };
+        let mut g = pair.0.lock();
+        while *g == 0 {
+            g = pair.1.wait(g);
+        }
+        assert_eq!(*g, 1);
+        drop(g);
+        notifier.join().unwrap();
+    });
+}
+
+/// `Event::set` racing `wait`: the waiter returns `true` whether it came before or after.
+#[test]
+fn event_set_races_wait() {
+    model(|| {
+        let ev = Arc::new(Event::new());
+        let waiter = {
+            let ev = ev.clone();
+            thread::spawn(move || ev.wait())
+        };
+        ev.set();
+        assert!(waiter.join().unwrap());
+        assert!(ev.is_set());
+        assert_eq!(ev.waiter_count(), 0);
+    });
+}
+
+/// A waiter parked in `wait` is woken by `set`, and the flag is cleared right after: the
+/// waiter still returns `true` (it was notified; it must not look at the flag again and
+/// park for good).
+#[test]
+fn event_waiter_woken_by_set_survives_a_clear() {
+    model(|| {
+        let ev = Arc::new(Event::new());
+        let waiter = {
+            let ev = ev.clone();
+            thread::spawn(move || ev.wait())
+        };
+        while ev.waiter_count() == 0 {
+            thread::yield_now();
+        }
+        ev.set();
+        ev.clear();
+        assert!(waiter.join().unwrap());
+        assert!(!ev.is_set());
+    });
+}
+
+/// `Event::wait_timeout` against `set` and the deadline passing: `true` whenever the set came
+/// before the wait began; `false` only once the deadline has passed; no entry left behind.
+#[test]
+fn event_wait_timeout_races_set() {
+    model(|| {
+        let ev = Arc::new(Event::new());
+        let set_done = Arc::new(AtomicBool::new(false));
+        let deadline_passed = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (ev, set_done, deadline_passed) =
+                (ev.clone(), set_done.clone(), deadline_passed.clone());
+            thread::spawn(move || {
+                let set_before = set_done.load(SeqCst);
+                let r = ev.wait_timeout(Duration::from_secs(1));
+                if set_before {
+                    assert!(r, "the event was set before the wait, which timed out");
+                }
+                if !r {
+                    assert!(
+                        deadline_passed.load(SeqCst),
+                        "timed out before the deadline"
+                    );
+                }
+            })
+        };
+        let setter = {
+            let (ev, set_done) = (ev.clone(), set_done.clone());
+            thread::spawn(move || {
+                ev.set();
+                set_done.store(true, SeqCst);
+            })
+        };
+        deadline_passed.store(true, SeqCst);
+        spindle::__loom::pass_deadlines();
+        waiter.join().unwrap();
+        setter.join().unwrap();
+        assert!(ev.is_set());
+        assert_eq!(ev.waiter_count(), 0, "a waiter entry was left behind");
     });
 }

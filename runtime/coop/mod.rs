@@ -21,9 +21,11 @@
 //!
 //! This file holds what other threads touch ([`Shared`], the per-worker [`Remote`], task
 //! scheduling state, wakes and spawns); `worker.rs` holds the worker loop and what only a
-//! worker's own thread touches.
+//! worker's own thread touches; `park.rs` holds the park/wake epoch state machine of
+//! invariants 2 and 3 (model-checked with loom).
 
 mod blocking;
+mod park;
 pub(crate) mod reactor;
 mod watchdog;
 mod worker;
@@ -42,6 +44,8 @@ use crossbeam_queue::SegQueue;
 use crate::stack::{PooledStack, StackReservation};
 use crate::sync::wait::WaitSite;
 use crate::task::{Body, Header, JoinHandle, Slot, TaskCell, TaskRef, Waiter};
+
+use park::ParkState;
 
 pub(crate) use worker::Worker;
 
@@ -66,22 +70,15 @@ pub(crate) enum Suspend {
     Park(*mut (dyn FnMut(Waiter) + 'static)),
 }
 
-/// Scheduling states, in the low two bits of [`TaskSched::state`]; the epoch is above them.
-const SCHEDULED: u64 = 0;
-const RUNNING: u64 = 1;
-const PARKED: u64 = 2;
-const DONE: u64 = 3;
-const STATE_MASK: u64 = 3;
-const EPOCH_ONE: u64 = 4;
-
 /// `worker` value of a task that has not started.
 const UNBOUND: usize = usize::MAX;
 
 /// The cooperative scheduler's part of a task header.
 pub(crate) struct TaskSched {
-    /// `epoch << 2 | state`. The owning worker moves the task between states; wakers only
-    /// move it from (epoch, PARKED) to (epoch, SCHEDULED), by compare-and-swap.
-    state: AtomicU64,
+    /// `epoch << 2 | state` (see [`ParkState`]). The owning worker moves the task between
+    /// states; wakers only move it from (epoch, PARKED) to (epoch, SCHEDULED), by
+    /// compare-and-swap.
+    state: ParkState,
     /// The worker that started the task, or [`UNBOUND`]. Written once, by that worker, before
     /// any waiter of the task is published (so any waker reads the final value).
     worker: AtomicUsize,
@@ -112,7 +109,7 @@ pub(crate) struct Local {
 impl TaskSched {
     pub(crate) fn new(home: Option<Arc<Shared>>, stack: Option<StackReservation>) -> TaskSched {
         TaskSched {
-            state: AtomicU64::new(SCHEDULED),
+            state: ParkState::new(),
             worker: AtomicUsize::new(UNBOUND),
             home,
             local: UnsafeCell::new(Local {
@@ -142,23 +139,12 @@ impl TaskSched {
 
 /// Whether `task` is still parked in park `epoch`.
 pub(crate) fn is_parked_in(task: &TaskRef, epoch: u64) -> bool {
-    task.header.sched.state.load(Ordering::Acquire) == epoch | PARKED
+    task.header.sched.state.is_parked_in(epoch)
 }
 
 /// A wake that arrives for park `epoch`: reschedule the task if it is still parked there.
 pub(crate) fn wake(task: TaskRef, epoch: u64) {
-    let sched = &task.header.sched;
-    let parked = epoch | PARKED;
-    if sched
-        .state
-        .compare_exchange(
-            parked,
-            epoch | SCHEDULED,
-            Ordering::AcqRel,
-            Ordering::Relaxed,
-        )
-        .is_ok()
-    {
+    if task.header.sched.state.wake(epoch) {
         schedule(task);
     }
 }

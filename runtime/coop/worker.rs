@@ -13,10 +13,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
-use super::{
-    Local, Resume, Shared, Suspend, TaskCoroutine, DONE, EPOCH_ONE, PARKED, RUNNING, SCHEDULED,
-    STATE_MASK,
-};
+use super::{Local, Resume, Shared, Suspend, TaskCoroutine};
 use crate::stack::overflow;
 use crate::task::{Body, TaskRef, Waiter};
 
@@ -305,12 +302,9 @@ impl Worker {
     /// Runs one scheduled task until it yields, parks or ends.
     fn run_task(&self, task: TaskRef) {
         let sched = &task.header.sched;
-        let state = sched.state.load(Ordering::Acquire);
-        if state & STATE_MASK == DONE {
+        let Some(epoch) = sched.state.begin_run() else {
             return;
-        }
-        let epoch = state & !STATE_MASK;
-        sched.state.store(epoch | RUNNING, Ordering::Relaxed);
+        };
         // SAFETY: we popped the task from a queue, so this thread may touch its local data
         // (see `Local`); no other reference to it is live.
         let local = unsafe { sched.local() };
@@ -343,12 +337,11 @@ impl Worker {
         remote.running.store(0, Ordering::Relaxed);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
-                sched.state.store(epoch | SCHEDULED, Ordering::Relaxed);
+                sched.state.yielded(epoch);
                 self.runq.borrow_mut().push_back(Some(task));
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
-                let epoch = epoch.wrapping_add(EPOCH_ONE);
-                sched.state.store(epoch | PARKED, Ordering::Release);
+                let epoch = sched.state.park(epoch);
                 // SAFETY: the closure lives on the task's stack, which is suspended inside
                 // `park` until this waiter (or a cancellation) resumes it; we call it once,
                 // now, before anything can resume the task.
@@ -421,7 +414,7 @@ impl Worker {
     }
 
     fn complete(&self, task: &TaskRef) {
-        task.header.sched.state.store(DONE, Ordering::Release);
+        task.header.sched.state.finish();
         task.header.complete();
         self.shared.task_finished(&task.header);
     }
@@ -432,19 +425,8 @@ impl Worker {
         let tasks: Vec<TaskRef> = self.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
         let mut found = false;
         for task in tasks {
-            let state = task.header.sched.state.load(Ordering::Acquire);
-            if state & STATE_MASK != PARKED {
-                continue;
-            }
             // A new epoch, so the waiter the task registered can no longer wake it.
-            let next = (state & !STATE_MASK).wrapping_add(EPOCH_ONE) | SCHEDULED;
-            if task
-                .header
-                .sched
-                .state
-                .compare_exchange(state, next, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
+            if task.header.sched.state.cancel_park() {
                 self.runq.borrow_mut().push_back(Some(task));
                 found = true;
             }
@@ -544,7 +526,7 @@ impl Worker {
             .tasks
             .borrow()
             .iter()
-            .filter(|(_, t)| t.header.sched.state.load(Ordering::Acquire) & STATE_MASK == PARKED)
+            .filter(|(_, t)| t.header.sched.state.is_parked())
             .map(|(_, t)| super::Blocked {
                 id: t.header.label.id,
                 name: t.header.name().map(String::from),

@@ -289,12 +289,7 @@ fn wait_thread<S, R>(w: &mut Wait<'_, S, R>) -> Result<R, Woken> {
     loop {
         match w.deadline {
             None => crate::loom::park(),
-            Some(d) => {
-                let now = crate::clock::now();
-                if now < d {
-                    crate::loom::park_timeout(d - now);
-                }
-            }
+            Some(d) => crate::loom::park_until(d),
         }
         let mut g: LockGuard<'_, S> = w.lock.lock();
         if !(w.list)(&mut g).contains(id) {
