@@ -5,8 +5,11 @@
 //! 1. Cooperative runtime, 1 worker, with a `yield_now()` between the read and the write: the
 //!    tasks take turns at every yield, so in each round every task reads the same value and
 //!    every update but the last of the round is lost, deterministically.
-//! 2. Preemptive runtime, no yield: the OS may switch threads between the read and the write,
-//!    so updates are lost by chance (usually many, but the count differs from run to run).
+//! 2. Preemptive runtime, no yield: the OS may switch threads between the read and the write
+//!    at any instruction, and on several cores two threads run the pair at the same moment,
+//!    so updates are lost by chance: a different count every run. A short spin between the
+//!    read and the write (about a microsecond, standing in for real work) widens that window
+//!    so the loss shows in every run, not only on a busy machine.
 //! 3. The fix: the read-modify-write done while holding a `spindle::sync::Mutex`, which gives
 //!    the exact count on both backends, even with the yield inside the critical section.
 //!
@@ -16,15 +19,23 @@
 //! Run with `cargo run --release --example race`.
 
 use std::hint::black_box;
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use spindle::sync::Mutex;
 use spindle::{spawn, yield_now, Runtime};
 
+/// Busy work between the read and the write: the window in which another thread can act.
+fn widen_the_window() {
+    for _ in 0..200 {
+        std::hint::spin_loop();
+    }
+}
+
 /// Starts `tasks` tasks that each add one to a shared counter `rounds` times, reading and
-/// writing it separately (yielding in between if `yield_between`); returns the final count.
+/// writing it separately (yielding in between if `yield_between`, else spinning a little);
+/// returns the final count.
 fn racy(rt: &Runtime, tasks: u64, rounds: u64, yield_between: bool) -> u64 {
     rt.block_on(move || {
         let counter = Arc::new(AtomicU64::new(0));
@@ -36,6 +47,8 @@ fn racy(rt: &Runtime, tasks: u64, rounds: u64, yield_between: bool) -> u64 {
                         let value = black_box(counter.load(Ordering::Relaxed));
                         if yield_between {
                             yield_now();
+                        } else {
+                            widen_the_window();
                         }
                         counter.store(value + 1, Ordering::Relaxed);
                     }
@@ -62,6 +75,8 @@ fn locked(rt: &Runtime, tasks: u64, rounds: u64, yield_between: bool) -> u64 {
                         let value = black_box(*guard);
                         if yield_between {
                             yield_now(); // the others may run, but cannot take the lock
+                        } else {
+                            widen_the_window();
                         }
                         *guard = value + 1;
                     }
@@ -80,9 +95,15 @@ fn locked(rt: &Runtime, tasks: u64, rounds: u64, yield_between: bool) -> u64 {
 fn report(what: &str, tasks: u64, rounds: u64, got: u64) {
     let expected = tasks * rounds;
     println!(
-        "{what}: {tasks} tasks x {rounds} increments: expected {expected}, got {got} ({} lost)",
+        "  {what}: {tasks} tasks x {rounds} increments: expected {expected}, got {got} ({} lost)",
         expected - got
     );
+}
+
+/// Says what runs next, before it runs.
+fn step(what: &str) {
+    println!("{what} ...");
+    let _ = io::stdout().flush();
 }
 
 fn main() -> io::Result<()> {
@@ -91,37 +112,35 @@ fn main() -> io::Result<()> {
 
     println!("== the race ==");
     let (tasks, rounds) = (4, 5);
+    step("cooperative runtime, 1 worker, yield_now() between the read and the write");
     let got = racy(&coop, tasks, rounds, true);
-    report(
-        "cooperative, 1 worker, yield between read and write",
-        tasks,
-        rounds,
-        got,
-    );
+    report("cooperative", tasks, rounds, got);
     println!(
         "  deterministic: in every round all {tasks} tasks read the same value before any writes, \
          so each round adds 1, not {tasks}"
     );
 
-    let (threads, iters) = (8, 200_000);
+    let (threads, iters) = (8, 50_000);
+    step("preemptive runtime (OS threads), a short spin between the read and the write");
     let got = racy(&pre, threads, iters, false);
-    report("preemptive, no yield", threads, iters, got);
+    report("preemptive", threads, iters, got);
     println!(
-        "  by chance: updates are lost only when the OS switches threads between the load and \
-         the store (usually many, and a different number each run)"
+        "  by chance: an update is lost whenever another thread writes between a load and its \
+         store; the count differs from run to run"
     );
 
     println!("\n== the fix: a Mutex around the read-modify-write ==");
+    step("cooperative runtime, 1 worker, yield_now() inside the lock");
     let got = locked(&coop, tasks, rounds, true);
-    report(
-        "cooperative, 1 worker, yield inside the lock",
-        tasks,
-        rounds,
-        got,
-    );
+    report("cooperative", tasks, rounds, got);
     assert_eq!(got, tasks * rounds);
+    // Fewer rounds: a contended lock between OS threads hands over in FIFO order, a few
+    // microseconds per hand-over (docs/caveats.md).
+    let iters = 20_000;
+    step("preemptive runtime (OS threads), the same spin inside the lock");
     let got = locked(&pre, threads, iters, false);
     report("preemptive", threads, iters, got);
     assert_eq!(got, threads * iters);
+    println!("  exact on both: no other task or thread can act between the read and the write");
     Ok(())
 }

@@ -164,6 +164,7 @@ impl<I, Y, R> Coroutine<I, Y, R> {
     /// let mut co = Coroutine::new(|_y: &_, x: u8| -> u8 { x + 1 });
     /// assert_eq!(co.resume(1), CoroutineResult::<(), u8>::Return(2));
     /// ```
+    #[track_caller]
     pub fn new<F>(f: F) -> Coroutine<I, Y, R>
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
@@ -225,6 +226,7 @@ impl<I, Y, R> Coroutine<I, Y, R> {
     /// assert_eq!(co.resume(()), CoroutineResult::Return('z'));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn resume(&mut self, input: I) -> CoroutineResult<Y, R> {
         if self.inner.done() {
             resumed_finished();
@@ -304,6 +306,7 @@ impl<I, Y, R> Coroutine<I, Y, R> {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn resumed_finished() -> ! {
     panic!("spindle: resumed a coroutine that has already finished (it returned, panicked or was closed)")
 }
@@ -351,6 +354,7 @@ impl<Y: 'static> Generator<Y> {
     /// assert_eq!(g.next(), Some("once"));
     /// assert_eq!(g.next(), None);
     /// ```
+    #[track_caller]
     pub fn new<F>(f: F) -> Generator<Y>
     where
         F: FnOnce(&Yielder<(), Y>) + 'static,

@@ -78,6 +78,7 @@ impl Preempt {
     }
 
     /// Runs `f` on a new thread and waits for it and every non-daemon task.
+    #[track_caller]
     pub(crate) fn block_on<F, T>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'static,
@@ -94,6 +95,7 @@ impl Preempt {
             Ok(h) => h,
             Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
         };
+        let first = crate::task::FirstTaskGuard(&handle);
         let mut g = self
             .shared
             .quiet_lock
@@ -103,6 +105,7 @@ impl Preempt {
             g = self.shared.quiet.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         drop(g);
+        drop(first);
         match handle.join() {
             Ok(v) => v,
             Err(payload) => std::panic::resume_unwind(payload),
@@ -154,9 +157,35 @@ where
             if !daemon {
                 finished(shared);
             }
-            Err(e)
+            Err(out_of_threads(e, stack_size))
         }
     }
+}
+
+/// The error of a failed thread start, saying that the preemptive backend ran out of OS
+/// threads and which limits apply here.
+#[cold]
+fn out_of_threads(e: io::Error, stack_size: usize) -> io::Error {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let threads_max = read("/proc/sys/kernel/threads-max");
+    let pid_max = read("/proc/sys/kernel/pid_max");
+    let nproc = crate::sys::nproc_limit().map_or_else(|| "unlimited".to_string(), |n| n.to_string());
+    io::Error::new(
+        e.kind(),
+        format!(
+            "the preemptive runtime could not start an OS thread for a task ({e}): \
+             out of OS threads or of memory for their {} KiB stacks; the limits here are \
+             RLIMIT_NPROC {nproc} (ulimit -u), kernel.threads-max {threads_max}, \
+             kernel.pid_max {pid_max}, and vm.max_map_count; the cooperative runtime runs \
+             many more tasks",
+            stack_size / 1024
+        ),
+    )
 }
 
 fn finished(shared: &Shared) {

@@ -254,6 +254,7 @@ impl<T, S: Store<T>> Core<T, S> {
         }
     }
 
+    #[track_caller]
     fn task_done(&self) {
         self.origin.touch();
         let all = {
@@ -466,6 +467,7 @@ macro_rules! queue_kind {
             /// q.task_done();
             /// q.join();
             /// ```
+            #[track_caller]
             pub fn task_done(&self) {
                 self.core.task_done()
             }

@@ -10,6 +10,13 @@ use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
 use crate::task::{JoinHandle, Task};
 use crate::{coop, preempt};
 
+/// A pointer that may cross into the first task of `block_on` (see there).
+struct SendPtr<T>(*mut Option<T>);
+
+// SAFETY: the pointee is written once, by the first task, while `block_on` waits and does
+// not touch it; `T: Send` lets the value cross threads.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+
 /// The most worker threads a cooperative runtime may have.
 const MAX_WORKERS: usize = 1024;
 
@@ -118,32 +125,56 @@ impl Runtime {
     /// `join` gives `Err` with [`Cancelled`](crate::Cancelled)); on the preemptive runtime
     /// their threads are left detached, as Python leaves daemon threads.
     ///
+    /// `f` may borrow from the caller, as a closure passed to `std::thread::scope` may:
+    /// `block_on` returns (or unwinds) only once `f` has run to its end or been unwound.
+    /// Tasks it spawns still need `'static` closures.
+    ///
     /// # Panics
     ///
     /// If `f` panics, the panic continues here once the other non-daemon tasks are done. If
-    /// called from inside a task of any runtime (spawn and join instead).
+    /// called from inside a task of any runtime (spawn and join instead). On the cooperative
+    /// runtime, with a message that begins `deadlock:` when every task is blocked for good.
     ///
     /// # Examples
     ///
     /// ```
     /// let rt = spindle::Runtime::cooperative().build().unwrap();
     /// assert_eq!(rt.block_on(|| 1 + 1), 2);
-    /// assert_eq!(rt.block_on(|| "again"), "again");
+    /// let mut words = vec!["borrowed"];
+    /// rt.block_on(|| words.push("from the caller"));
+    /// assert_eq!(words.len(), 2);
     /// ```
-    pub fn block_on<F, T>(&self, f: F) -> T
+    #[track_caller]
+    pub fn block_on<'a, F, T>(&self, f: F) -> T
     where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'a,
+        T: Send + 'a,
     {
         if context::current_task().is_some() {
             panic!(
                 "spindle: Runtime::block_on called from inside a task; spawn the work and join it instead"
             );
         }
+        let mut out: Option<T> = None;
+        let slot = SendPtr(&mut out);
+        let body: Box<dyn FnOnce() + Send + 'a> = Box::new(move || {
+            let slot = slot;
+            let value = f();
+            // SAFETY: `out` lives in `block_on`'s frame, which outlasts this closure (see
+            // below), and nothing else touches it until the backend has returned.
+            unsafe { *slot.0 = Some(value) };
+        });
+        // SAFETY: erasing `'a` is sound because the backend's `block_on` returns or unwinds
+        // only after its first task has completed, i.e. after this closure has run to its
+        // end or been dropped (run, unwound or cancelled unstarted): nothing borrowed for
+        // `'a` is touched after `block_on` is gone. The task's result slot holds `()`, so
+        // no `'a` value outlives the call either (docs/unsafe.md, invariant 11).
+        let body: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(body) };
         match &self.inner {
-            Inner::Coop(c) => c.block_on(f),
-            Inner::Preempt(p) => p.block_on(f),
+            Inner::Coop(c) => c.block_on(body),
+            Inner::Preempt(p) => p.block_on(body),
         }
+        out.expect("block_on's first task completed without a value or a panic")
     }
 
     /// Whether this is the cooperative (green-thread) runtime.
@@ -397,6 +428,7 @@ impl Builder {
     /// let v = rt.block_on(|| spindle::Builder::new().spawn(|| 3).unwrap().join().unwrap());
     /// assert_eq!(v, 3);
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -407,6 +439,7 @@ impl Builder {
 
     /// [`Builder::spawn`], naming `what` in the outside-a-runtime panic.
     #[inline]
+    #[track_caller]
     fn spawn_as<F, T>(self, f: F, what: &str) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -123,3 +123,16 @@ pub(crate) fn write_stderr(mut bytes: &[u8]) {
         bytes = &bytes[n as usize..];
     }
 }
+
+/// The soft limit on the number of processes and threads of this user (`RLIMIT_NPROC`),
+/// `None` when unlimited or unknown.
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is `u64` on Linux, not everywhere
+pub(crate) fn nproc_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable `rlimit` for the call to fill in.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut lim) };
+    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as u64)
+}

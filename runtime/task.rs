@@ -406,6 +406,19 @@ impl<T> JoinHandle<T> {
     }
 }
 
+/// Held by a backend's `block_on` while its first task runs: should `block_on` unwind
+/// before that task has completed (a bug in the runtime, say), the drop waits for it, so a
+/// closure that borrows from `block_on`'s caller is never left running on freed borrows.
+pub(crate) struct FirstTaskGuard<'h, T>(pub(crate) &'h JoinHandle<T>);
+
+impl<T> Drop for FirstTaskGuard<'_, T> {
+    fn drop(&mut self) {
+        while !self.0.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")

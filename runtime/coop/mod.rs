@@ -496,6 +496,7 @@ impl Coop {
 
     /// Runs `f` as the first task and waits for it and every non-daemon task, then cancels
     /// the daemons left and waits for them to unwind.
+    #[track_caller]
     pub(crate) fn block_on<F, T>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'static,
@@ -512,6 +513,7 @@ impl Coop {
             Ok(h) => h,
             Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
         };
+        let first = crate::task::FirstTaskGuard(&handle);
         let mut round = 0;
         let report = loop {
             if self
@@ -531,8 +533,11 @@ impl Coop {
             self.shared.wait_zero(LIVE_ALL);
             self.shared.cancelling.store(false, Ordering::SeqCst);
         }
+        // Every task has ended (the first one too: run, unwound or cancelled unstarted).
+        drop(first);
         if let Some(report) = report {
-            drop(handle);
+            // Drop the first task's result here, not wherever its cell is dropped last.
+            drop(handle.join());
             panic!("{report}");
         }
         match handle.join() {
