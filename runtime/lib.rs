@@ -38,6 +38,14 @@
 //! task of a cooperative runtime is blocked and nothing can wake any, `block_on` panics with
 //! a report that begins `deadlock:`.
 //!
+//! # Learning and measuring
+//!
+//! The repository's `docs/guide.md` walks a classic Python concurrency lecture concept by
+//! concept in spindle (threads, the GIL, locks, queues, pools, coroutines); every exercise of
+//! it is a runnable example listed in `examples/README.md`
+//! (`cargo run --release --example NAME`). `docs/architecture.md` explains the scheduler,
+//! `docs/caveats.md` what to watch for, and `docs/benchmarks.md` what the backends cost.
+//!
 //! # Soundness contract
 //!
 //! A coroutine that has started never changes OS thread: thread-locals and `!Send` values on
@@ -53,6 +61,7 @@ mod coop;
 pub mod coroutine;
 mod loom;
 pub mod net;
+pub mod pool;
 mod preempt;
 pub mod queue;
 mod runtime;
@@ -61,6 +70,7 @@ pub mod sync;
 mod sys;
 mod task;
 
+pub use pool::{AsyncResult, Pool, PoolError};
 pub use runtime::{
     current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
 };
