@@ -15,7 +15,7 @@
 //! must agree with the sequential one to a relative 1e-9.
 //!
 //! Arguments, all optional, as the lecture's argparse version: `a b N chunks` (defaults
-//! `0 10 100000000 8`).
+//! `0 10 100000000 8`; with `SPINDLE_EXAMPLE_SMALL=1`, for the tests, N defaults to 1000000).
 //!
 //! Run with `cargo run --release --example integrate [-- a b N chunks]`.
 
@@ -86,6 +86,16 @@ struct Args {
 
 const USAGE: &str = "usage: integrate [a] [b] [N] [chunks]   (defaults: 0 10 100000000 8)";
 
+/// The default N: the lecture's size, or a small one if `SPINDLE_EXAMPLE_SMALL` is set (and
+/// not `0`).
+fn default_n() -> u64 {
+    if std::env::var_os("SPINDLE_EXAMPLE_SMALL").is_some_and(|v| v != "0") {
+        1_000_000
+    } else {
+        100_000_000
+    }
+}
+
 /// Parses the command line; on a bad one prints the usage and exits with status 2, as
 /// argparse does.
 fn parse_args() -> Args {
@@ -110,7 +120,7 @@ fn parse_args() -> Args {
             .map_or(Ok(10.0), str::parse)
             .unwrap_or_else(|e| fail(format!("b: {e}"))),
         n: arg(2)
-            .map_or(Ok(100_000_000), str::parse)
+            .map_or(Ok(default_n()), str::parse)
             .unwrap_or_else(|e| fail(format!("N: {e}"))),
         chunks: arg(3)
             .map_or(Ok(8), str::parse)

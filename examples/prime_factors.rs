@@ -17,6 +17,9 @@
 //! by a deterministic Miller–Rabin test, independent of trial division), and every variant
 //! must give the same factors as the sequential one.
 //!
+//! `SPINDLE_EXAMPLE_SMALL=1` (or `--small`) factors sixteen numbers near 10¹¹ instead (some
+//! 3·10⁵ divisions each), for the tests.
+//!
 //! Run with `cargo run --release --example prime_factors`.
 
 use std::error::Error;
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 use spindle::{spawn, Runtime};
 
 /// The numbers to factor: primes just below 10¹⁵ and products of two primes just above 3·10⁷.
-const NUMBERS: [u64; 16] = [
+const FULL: [u64; 16] = [
     999_999_999_999_989,
     30_000_001 * 30_000_023,
     999_999_999_999_947,
@@ -44,6 +47,39 @@ const NUMBERS: [u64; 16] = [
     999_999_999_999_643,
     30_000_167 * 30_000_169,
 ];
+
+/// The small run's numbers: primes just below 10¹¹ and products of two primes just above
+/// 3·10⁵.
+const SMALL: [u64; 16] = [
+    99_999_999_977,
+    300_007 * 300_017,
+    99_999_999_947,
+    300_023 * 300_043,
+    99_999_999_943,
+    300_073 * 300_089,
+    99_999_999_907,
+    300_109 * 300_119,
+    99_999_999_871,
+    300_137 * 300_149,
+    99_999_999_851,
+    300_151 * 300_163,
+    99_999_999_833,
+    300_187 * 300_191,
+    99_999_999_829,
+    300_193 * 300_221,
+];
+
+/// [`SMALL`] if `SPINDLE_EXAMPLE_SMALL` is set (and not `0`) or `--small` was given, else
+/// [`FULL`].
+fn numbers() -> &'static [u64; 16] {
+    let small = std::env::args().any(|a| a == "--small")
+        || std::env::var_os("SPINDLE_EXAMPLE_SMALL").is_some_and(|v| v != "0");
+    if small {
+        &SMALL
+    } else {
+        &FULL
+    }
+}
 
 /// The prime factors of `n` in ascending order, with repeats, by trial division: divide out
 /// every `d = 2, 3, 4, …` while `d² ≤ n`; what is left above 1 is prime. Never inlined, so
@@ -130,24 +166,24 @@ fn check(n: u64, factors: &[u64]) -> Result<(), String> {
     Ok(())
 }
 
-/// Every number of [`NUMBERS`] factored in turn.
-fn factor_all() -> Vec<Vec<u64>> {
-    NUMBERS
+/// Every number of `numbers` factored in turn.
+fn factor_all(numbers: &[u64]) -> Vec<Vec<u64>> {
+    numbers
         .iter()
         .map(|&n| prime_factors(black_box(n)))
         .collect()
 }
 
-/// Every number of [`NUMBERS`] factored by a task of its own, on the runtime `rt`.
-fn factor_tasks(rt: &Runtime) -> Result<Vec<Vec<u64>>, String> {
+/// Every number of `numbers` factored by a task of its own, on the runtime `rt`.
+fn factor_tasks(rt: &Runtime, numbers: &'static [u64]) -> Result<Vec<Vec<u64>>, String> {
     rt.block_on(|| {
-        let handles: Vec<_> = NUMBERS
+        let handles: Vec<_> = numbers
             .iter()
             .map(|&n| spawn(move || prime_factors(black_box(n))))
             .collect();
         handles
             .into_iter()
-            .zip(NUMBERS)
+            .zip(numbers)
             .map(|(h, n)| {
                 h.join()
                     .map_err(|_| format!("the task factoring {n} panicked"))
@@ -164,19 +200,20 @@ struct Row {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let numbers = numbers();
     let coop1 = Runtime::cooperative().workers(1).build()?;
     let coop_all = Runtime::cooperative().build()?;
     let pre = Runtime::preemptive().build()?;
 
     println!(
         "prime factors of {} numbers by trial division, one task per number, {} CPUs\n",
-        NUMBERS.len(),
+        numbers.len(),
         coop_all.workers()
     );
 
     let mut rows = Vec::new();
     let start = Instant::now();
-    let factors = factor_all();
+    let factors = factor_all(numbers);
     rows.push(Row {
         name: "sequential".into(),
         factors,
@@ -192,7 +229,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     ];
     for (name, rt) in variants {
         let start = Instant::now();
-        let factors = factor_tasks(rt)?;
+        let factors = factor_tasks(rt, numbers)?;
         rows.push(Row {
             name,
             factors,
@@ -202,7 +239,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The factorisations themselves, checked once; the variants are compared with them.
     let reference = &rows[0].factors;
-    for (&n, factors) in NUMBERS.iter().zip(reference) {
+    for (&n, factors) in numbers.iter().zip(reference) {
         check(n, factors)?;
         let shown: Vec<String> = factors.iter().map(u64::to_string).collect();
         println!("{n:>16} = {}", shown.join(" × "));
