@@ -174,7 +174,8 @@ fn out_of_threads(e: io::Error, stack_size: usize) -> io::Error {
     };
     let threads_max = read("/proc/sys/kernel/threads-max");
     let pid_max = read("/proc/sys/kernel/pid_max");
-    let nproc = crate::sys::nproc_limit().map_or_else(|| "unlimited".to_string(), |n| n.to_string());
+    let nproc =
+        crate::sys::nproc_limit().map_or_else(|| "unlimited".to_string(), |n| n.to_string());
     io::Error::new(
         e.kind(),
         format!(

@@ -70,5 +70,7 @@ fn out_of_threads_is_an_error_that_names_the_limits() {
         out.stdout,
         out.stderr
     );
-    assert!(out.stdout.contains("error: the preemptive runtime could not start"));
+    assert!(out
+        .stdout
+        .contains("error: the preemptive runtime could not start"));
 }
