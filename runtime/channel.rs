@@ -7,6 +7,8 @@
 //!   rendezvous channel: `send` waits until a receiver has taken the message.
 //! * When every [`Sender`] is gone, receivers drain what is left, then get `Err`; when every
 //!   [`Receiver`] is gone, `send` gives the message back in the error.
+//! * [`select!`](crate::channel::select) and [`Select`] wait on several operations at once
+//!   and complete the first one ready (crossbeam-channel's syntax and meaning).
 //!
 //! ```
 //! use spindle::channel;
@@ -27,8 +29,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::Lock;
-use crate::sync::wait::{self, Entry, Wait, WaitList, WaitSite, Woken};
+use crate::sync::wait::{self, Wait, WaitList, WaitSite, Woken};
 use crate::sync::Origin;
+
+mod handles;
+mod select;
+mod select_macro;
+mod select_run;
+mod waiters;
+
+#[doc(inline)]
+pub use crate::select;
+pub use select::{
+    ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
+};
+use waiters::{Slot, Took, Wakes};
 
 /// The channel's state, under its lock.
 struct State<T> {
@@ -39,9 +54,13 @@ struct State<T> {
     next_ticket: u64,
     senders: usize,
     receivers: usize,
-    /// Receivers waiting for a message.
+    /// Room promised to selected sends not yet completed (bounded channels).
+    reserved: usize,
+    /// Receivers waiting for a message (tag: the address of their `Slot`), and `select`s'
+    /// receives (see `waiters`).
     recv_waiters: WaitList,
-    /// Senders waiting for room, or (rendezvous) for their message to be taken (tag: ticket).
+    /// Senders waiting for room, or (rendezvous) for their message to be taken (tag: ticket),
+    /// and `select`s' sends.
     send_waiters: WaitList,
 }
 
@@ -109,6 +128,7 @@ fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
             next_ticket: 0,
             senders: 1,
             receivers: 1,
+            reserved: 0,
             recv_waiters: WaitList::new(),
             send_waiters: WaitList::new(),
         }),
@@ -164,30 +184,30 @@ impl<T> Sender<T> {
         if st.receivers == 0 {
             return Err(TrySendError::Disconnected(msg));
         }
-        if let Some(e) = st.recv_waiters.pop() {
-            hand_over(&e, msg);
-            drop(st);
-            e.waiter.wake();
-            return Ok(());
-        }
         let room = match st.cap {
             None => true,
-            // Rendezvous: only a parked receiver (handled above) takes a message at once.
+            // Rendezvous: only a parked receiver takes a message at once.
             Some(0) => false,
-            Some(cap) => st.buf.len() < cap,
+            Some(cap) => st.buf.len() + st.reserved < cap,
         };
-        if !room {
+        if !room && st.cap != Some(0) {
             return Err(TrySendError::Full(msg));
         }
-        let ticket = st.next_ticket;
-        st.next_ticket += 1;
-        st.buf.push_back((ticket, msg));
-        let wake = st.recv_waiters.pop();
+        let mut wakes = Wakes::new();
+        let result = match st.deliver(msg, &mut wakes) {
+            Ok(()) => Ok(()),
+            Err(msg) if !room => Err(TrySendError::Full(msg)),
+            Err(msg) => {
+                let ticket = st.next_ticket;
+                st.next_ticket += 1;
+                st.buf.push_back((ticket, msg));
+                st.notify_recv(&mut wakes);
+                Ok(())
+            }
+        };
         drop(st);
-        if let Some(e) = wake {
-            e.waiter.wake();
-        }
-        Ok(())
+        wakes.wake();
+        result
     }
 
     /// Sends, waiting at most `timeout`; a timed-out message comes back in the error.
@@ -219,28 +239,30 @@ impl<T> Sender<T> {
         let mut msg = Some(msg);
         // Phase 1: get the message into the buffer.
         let ticket = loop {
-            let mut wake: Option<Entry> = None;
+            // Waiters to wake; pushed only by an attempt that succeeds.
+            let mut wakes = Wakes::new();
             let mut attempt = |st: &mut State<T>| -> Option<Sent<T>> {
                 if st.receivers == 0 {
                     return Some(Sent::Disconnected(msg.take().expect("unsent")));
                 }
-                if let Some(e) = st.recv_waiters.pop() {
-                    hand_over(&e, msg.take().expect("unsent"));
-                    wake = Some(e);
-                    return Some(Sent::HandedOver);
-                }
                 if let Some(cap) = st.cap {
-                    if cap > 0 && st.buf.len() >= cap {
+                    // (A full channel has no receiver waiting.)
+                    if cap > 0 && st.buf.len() + st.reserved >= cap {
                         return None;
                     }
                 }
-                let ticket = st.next_ticket;
-                st.next_ticket += 1;
-                st.buf.push_back((ticket, msg.take().expect("unsent")));
-                wake = st.recv_waiters.pop();
-                Some(Sent::Queued { ticket })
+                match st.deliver(msg.take().expect("unsent"), &mut wakes) {
+                    Ok(()) => Some(Sent::HandedOver),
+                    Err(m) => {
+                        let ticket = st.next_ticket;
+                        st.next_ticket += 1;
+                        st.buf.push_back((ticket, m));
+                        st.notify_recv(&mut wakes);
+                        Some(Sent::Queued { ticket })
+                    }
+                }
             };
-            let abandon = |_tag: u64| pass_on(chan, |st| &mut st.send_waiters);
+            let abandon = |_tag: u64| handles::abandon_send(chan);
             let result = wait::wait(Wait {
                 lock: &chan.state,
                 list: |st| &mut st.send_waiters,
@@ -251,9 +273,7 @@ impl<T> Sender<T> {
                 after_register: None,
                 abandon: &abandon,
             });
-            if let Some(e) = wake {
-                e.waiter.wake();
-            }
+            wakes.wake();
             match result {
                 Ok(Sent::HandedOver) => return Ok(()),
                 Ok(Sent::Queued { ticket }) => break ticket,
@@ -336,25 +356,6 @@ impl<T> Sender<T> {
     }
 }
 
-/// Puts `msg` straight into the slot of a parked receiver whose entry the caller just popped
-/// (under the channel's lock).
-fn hand_over<T>(receiver: &Entry, msg: T) {
-    // The tag of a receiver entry is the address of the `Option<T>` slot in its `recv_inner`
-    // frame, which stays alive until the receiver has left the wait (entry removed or popped,
-    // under the lock).
-    // SAFETY: the slot is alive (above); we popped the entry under the lock, so the receiver
-    // reads the slot only after it sees the pop (once we unlock and wake it): no overlap.
-    unsafe { *(receiver.tag as usize as *mut Option<T>) = Some(msg) };
-}
-
-/// Wakes the next waiter of a list, passing on a notification a cancelled waiter swallowed.
-fn pass_on<T>(chan: &Chan<T>, list: fn(&mut State<T>) -> &mut WaitList) {
-    let next = list(&mut chan.state.lock()).pop();
-    if let Some(e) = next {
-        e.waiter.wake();
-    }
-}
-
 impl<T> Receiver<T> {
     /// Takes a message, waiting for one; `Err` once the channel is empty and every sender is
     /// gone.
@@ -418,58 +419,43 @@ impl<T> Receiver<T> {
     ) -> Result<T, RecvTimeoutError> {
         let chan = &*self.chan;
         chan.origin.touch();
-        // Where a sender puts a message for us directly while we are parked (see `hand_over`).
-        let slot: UnsafeCell<Option<T>> = UnsafeCell::new(None);
+        // Where a sender puts a message for us directly while we are parked, or a select's
+        // send that we paired with puts its message (see `waiters`). It stays alive until we
+        // have left the wait: entry removed or popped, and nothing pending.
+        let slot: UnsafeCell<Slot<T>> = UnsafeCell::new(Slot::new());
         let slot_tag = slot.get() as usize as u64;
+        let site = || chan.site("Receiver::recv", location);
         loop {
-            let mut wake: Option<Entry> = None;
-            let mut attempt = |st: &mut State<T>| -> Option<Result<T, RecvError>> {
-                match st.buf.pop_front() {
-                    Some((ticket, m)) => {
-                        wake = if st.cap == Some(0) {
-                            st.send_waiters.pop_tag(ticket)
-                        } else {
-                            st.send_waiters.pop()
-                        };
-                        Some(Ok(m))
-                    }
-                    None if st.senders == 0 => Some(Err(RecvError)),
-                    None => None,
+            // Waiters to wake; pushed only by an attempt that succeeds.
+            let mut wakes = Wakes::new();
+            let mut attempt = |st: &mut State<T>| {
+                let took = st.take(slot.get(), &mut wakes);
+                if took.is_none() && chan.rendezvous {
+                    // About to park (in this lock section): that makes sends ready.
+                    st.wake_send_observers();
                 }
+                took
             };
             // A cancelled receiver that was handed a message puts it back for the others.
-            let abandon = |tag: u64| {
-                // SAFETY: `tag` is `slot_tag`: our slot, alive in this frame; our entry has
-                // left the list, so no sender touches the slot any more.
-                let handed = unsafe { (*(tag as usize as *mut Option<T>)).take() };
-                if let Some(m) = handed {
-                    let mut st = chan.state.lock();
-                    let ticket = st.next_ticket;
-                    st.next_ticket += 1;
-                    st.buf.push_front((ticket, m));
-                }
-                pass_on(chan, |st| &mut st.recv_waiters);
-            };
+            let abandon = |_tag: u64| handles::abandon_recv(chan, &slot, &site);
             let result = wait::wait(Wait {
                 lock: &chan.state,
                 list: |st| &mut st.recv_waiters,
                 tag: slot_tag,
                 deadline,
-                site: &|| chan.site("Receiver::recv", location),
+                site: &site,
                 attempt: &mut attempt,
                 after_register: None,
                 abandon: &abandon,
             });
-            if let Some(e) = wake {
-                e.waiter.wake();
-            }
+            wakes.wake();
             match result {
-                Ok(Ok(m)) => return Ok(m),
-                Ok(Err(RecvError)) => return Err(RecvTimeoutError::Disconnected),
-                Err(Woken::Notified) => {
-                    // SAFETY: our entry has left the list (that is what "notified" means), so
-                    // the sender that popped it, under the lock, is done with the slot.
-                    if let Some(m) = unsafe { (*slot.get()).take() } {
+                Ok(Took::Msg(m)) => return Ok(m),
+                Ok(Took::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                // Our entry has left the list, or we paired with a select's send: whatever
+                // was given to us is (or will be) in the slot; nothing means "look again".
+                Ok(Took::Pending) | Err(Woken::Notified) => {
+                    if let Some(m) = handles::collect(chan, &slot, &site) {
                         return Ok(m);
                     }
                     continue;
@@ -554,9 +540,9 @@ impl<T> Drop for Sender<T> {
             if st.senders != 0 {
                 return;
             }
-            st.recv_waiters.drain()
+            st.disconnect_receivers()
         };
-        wait::wake_all(all);
+        all.wake();
     }
 }
 
@@ -577,9 +563,9 @@ impl<T> Drop for Receiver<T> {
             if st.receivers != 0 {
                 return;
             }
-            st.send_waiters.drain()
+            st.disconnect_senders()
         };
-        wait::wake_all(all);
+        all.wake();
     }
 }
 

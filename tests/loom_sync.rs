@@ -12,6 +12,9 @@
 //! * Condvar wait (predicate loop) against notify_one: no lost wake-up;
 //! * Event: set racing wait, and a waiter woken by `set` returning `true` even though the
 //!   flag was cleared right after.
+//! * `select`: a select over two rendezvous channels racing their senders (one claim wins,
+//!   the other sender moves on), a select's send racing a plain send for one receiver, and a
+//!   select's send pairing with a select's receive.
 //!
 //! Deadlines: loom has no time, so under `--cfg spindle_loom` the crate's clock stands still
 //! until a model calls `spindle::__loom::pass_deadlines()`, which makes every deadline set so
@@ -326,5 +329,80 @@ fn event_wait_timeout_races_set() {
         setter.join().unwrap();
         assert!(ev.is_set());
         assert_eq!(ev.waiter_count(), 0, "a waiter entry was left behind");
+    });
+}
+
+/// A select over two rendezvous channels races their two senders: exactly one sender's
+/// message is chosen (the other sender's claim fails and it moves on: it waits with its
+/// message queued), and the other message is still received afterwards; nothing is lost and
+/// nobody is left parked (loom reports a deadlock if a wake-up is lost).
+#[test]
+fn select_races_two_senders() {
+    model(|| {
+        let (tx1, rx1) = channel::bounded::<u32>(0);
+        let (tx2, rx2) = channel::bounded::<u32>(0);
+        let s1 = thread::spawn(move || tx1.send(1).unwrap());
+        let s2 = thread::spawn(move || tx2.send(2).unwrap());
+        let mut sel = channel::Select::new();
+        let a = sel.recv(&rx1);
+        let b = sel.recv(&rx2);
+        let oper = sel.select();
+        let (first, other) = match oper.index() {
+            i if i == a => (oper.recv(&rx1).unwrap(), rx2.recv().unwrap()),
+            i if i == b => (oper.recv(&rx2).unwrap(), rx1.recv().unwrap()),
+            _ => unreachable!(),
+        };
+        assert_eq!(first + other, 3);
+        s1.join().unwrap();
+        s2.join().unwrap();
+    });
+}
+
+/// A select's send on a rendezvous channel races a plain send for the one receiver: whoever
+/// wins pairs with it (the select's by reserving the receiver, then writing into its slot);
+/// the loser pairs with the second `recv`. Both messages arrive, each send returns.
+#[test]
+fn select_send_and_plain_send_race_for_a_receiver() {
+    model(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        let tx2 = tx.clone();
+        let plain = thread::spawn(move || tx.send(1).unwrap());
+        let selecting = thread::spawn(move || {
+            let mut sel = channel::Select::new();
+            sel.send(&tx2);
+            sel.select().send(&tx2, 2).unwrap();
+        });
+        let got = rx.recv().unwrap() + rx.recv().unwrap();
+        assert_eq!(got, 3);
+        plain.join().unwrap();
+        selecting.join().unwrap();
+    });
+}
+
+/// A select's send and a select's receive on one rendezvous channel, from two threads, pair
+/// up: whichever registers second claims the other (a receive waits for the claimed send's
+/// write); each also has an operation that never becomes ready.
+#[test]
+fn select_send_pairs_with_select_recv() {
+    model(|| {
+        let (tx, rx) = channel::bounded::<u32>(0);
+        // Never ready: nobody is at the other ends (kept alive, so not disconnected).
+        let (idle_tx, _idle_tx_peer) = channel::bounded::<u32>(0);
+        let (_idle_rx_peer, idle_rx) = channel::bounded::<u32>(0);
+        let sender = thread::spawn(move || {
+            let mut sel = channel::Select::new();
+            let s = sel.send(&tx);
+            sel.recv(&idle_rx);
+            let oper = sel.select();
+            assert_eq!(oper.index(), s);
+            oper.send(&tx, 5).unwrap();
+        });
+        let mut sel = channel::Select::new();
+        sel.send(&idle_tx);
+        let r = sel.recv(&rx);
+        let oper = sel.select();
+        assert_eq!(oper.index(), r);
+        assert_eq!(oper.recv(&rx), Ok(5));
+        sender.join().unwrap();
     });
 }

@@ -59,7 +59,8 @@ impl WaitList {
         }
     }
 
-    fn push(&mut self, waiter: Waiter, tag: u64) -> u64 {
+    /// Adds a waiter at the back; returns its id (for `remove`).
+    pub(crate) fn push(&mut self, waiter: Waiter, tag: u64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         self.entries.push_back(Entry { id, tag, waiter });
@@ -78,13 +79,24 @@ impl WaitList {
         self.entries.remove(i)
     }
 
+    /// Takes the first waiter for which `f` holds (a channel skipping entries of `select`s).
+    pub(crate) fn pop_where(&mut self, f: impl FnMut(&Entry) -> bool) -> Option<Entry> {
+        let i = self.entries.iter().position(f)?;
+        self.entries.remove(i)
+    }
+
+    /// Whether some waiter satisfies `f`.
+    pub(crate) fn any(&self, f: impl FnMut(&Entry) -> bool) -> bool {
+        self.entries.iter().any(f)
+    }
+
     /// Takes every waiter.
     pub(crate) fn drain(&mut self) -> VecDeque<Entry> {
         std::mem::take(&mut self.entries)
     }
 
     /// Removes the entry `id`; `false` if a notifier already popped it.
-    fn remove(&mut self, id: u64) -> bool {
+    pub(crate) fn remove(&mut self, id: u64) -> bool {
         match self.entries.iter().position(|e| e.id == id) {
             Some(i) => {
                 self.entries.remove(i);

@@ -1,0 +1,462 @@
+//! The channel side of `select`: how a select's operations wait in a channel's wait lists next
+//! to plain senders and receivers, and how every notifier treats them.
+//!
+//! # One context, an entry per operation
+//!
+//! A waiting select has one [`Ctx`] (an atomic `selected` slot) and, on the list of each
+//! channel it waits on, one entry whose tag points at a registration ([`Reg`]) naming the
+//! context and the operation's index. A notifier that pops such an entry must first *claim*
+//! the context (a compare-and-swap from [`WAITING`] to the index): if the claim fails, the
+//! select already chose another operation, the entry is dead, and the notifier moves on to the
+//! next waiter, so no notification is ever lost to a select that does not use it.
+//!
+//! # A claim commits the operation
+//!
+//! Whoever claims a select completes (or reserves) its operation under the channel's lock, so
+//! that the select never has to pass a notification on:
+//!
+//! * a sender hands its message into the registration's [`Slot`];
+//! * a receiver that frees room in a bounded channel reserves that room for it (`reserved`);
+//! * the last sender or receiver going away marks the operation disconnected;
+//! * on a rendezvous channel, a receiver pairs with a select's send, and a select's send
+//!   reserves a waiting receiver (plain or select): the receiver's slot is marked `pending`
+//!   and the select writes the message there when the user completes the operation. A
+//!   receiver whose slot is pending waits for that write (or for its withdrawal, if the
+//!   selected operation is dropped) before it leaves, as crossbeam's receivers do.
+//!
+//! Entries of [`Select::ready`](super::Select::ready) are *observers*: claiming one only wakes
+//! it ("look again") and the notifier goes on to the next waiter.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::Ordering;
+
+use super::State;
+use crate::loom::AtomicU64;
+use crate::sync::wait::{Entry, WaitList};
+use crate::task::Waiter;
+
+/// `Ctx::selected` while the select waits.
+pub(super) const WAITING: u64 = u64::MAX;
+/// `Ctx::selected` once the select gave up this round (timed out, saw an operation ready, left).
+pub(super) const ABORTED: u64 = u64::MAX - 1;
+/// The tag bit of a select's entry: its tag is this bit and the registration's address
+/// (user-space addresses never have the top bit set; tickets are counters far below it, and a
+/// waiting sender's `u64::MAX` is told apart explicitly).
+pub(super) const SELECT_TAG: u64 = 1 << 63;
+
+/// One waiting select (a round of it): which operation was chosen.
+pub(super) struct Ctx {
+    selected: AtomicU64,
+    /// `Select::ready`: notifications only say "look again".
+    pub(super) observe: bool,
+}
+
+impl Ctx {
+    pub(super) fn new(observe: bool) -> Ctx {
+        Ctx {
+            selected: AtomicU64::new(WAITING),
+            observe,
+        }
+    }
+
+    pub(super) fn selected(&self) -> u64 {
+        self.selected.load(Ordering::Acquire)
+    }
+
+    /// Gives up unless an operation was chosen; returns the final `selected`.
+    pub(super) fn abort(&self) -> u64 {
+        match self
+            .selected
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => ABORTED,
+            Err(s) => s,
+        }
+    }
+
+    fn claim(&self, index: u64) -> bool {
+        self.selected
+            .compare_exchange(WAITING, index, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
+/// Where a sender delivers a message to a waiting receiver: in a plain `recv`'s frame or in a
+/// select's registration. Touched under the channel's lock only.
+pub(super) struct Slot<T> {
+    pub(super) msg: Option<T>,
+    /// A select's send reserved this receiver; its message (or a withdrawal) is coming.
+    pub(super) pending: bool,
+    /// The receiver's waiter while it waits for a pending message.
+    pub(super) rewake: Option<Waiter>,
+}
+
+impl<T> Slot<T> {
+    pub(super) const fn new() -> Slot<T> {
+        Slot {
+            msg: None,
+            pending: false,
+            rewake: None,
+        }
+    }
+}
+
+/// What the entry of a select's operation points at (first, so that it can be read without
+/// knowing `T`).
+#[repr(C)]
+pub(super) struct Header {
+    pub(super) ctx: *const Ctx,
+    pub(super) index: u64,
+}
+
+/// A select's registration on one channel of `T`, alive until its owner has removed the entry.
+#[repr(C)]
+pub(super) struct Reg<T> {
+    pub(super) head: Header,
+    pub(super) slot: UnsafeCell<Slot<T>>,
+    pub(super) out: UnsafeCell<Option<Outcome<T>>>,
+}
+
+/// An operation committed for a select, waiting to be completed by the user.
+pub(super) enum Outcome<T> {
+    /// A received message.
+    Msg(T),
+    /// The other side is gone.
+    Disconnected,
+    /// Room to send (bounded: counted in `reserved`).
+    Room { counted: bool },
+    /// Rendezvous: this receiver is reserved; write into its slot, then wake it.
+    Receiver {
+        slot: *mut Slot<T>,
+        waiter: Option<Waiter>,
+    },
+}
+
+/// The header of a select's entry, if `e` is one. The reference is good while the caller
+/// holds the channel's lock (not for as long as `e`: the entry may be moved out meanwhile).
+fn header<'r>(e: &Entry) -> Option<&'r Header> {
+    if e.tag == u64::MAX || e.tag & SELECT_TAG == 0 {
+        return None;
+    }
+    // SAFETY: a select's entry is tagged with the address of its registration, whose first
+    // field is the header; the registration lives until its owner has removed the entry (or
+    // seen it popped), under the channel's lock, which the caller holds.
+    Some(unsafe { &*((e.tag & !SELECT_TAG) as usize as *const Header) })
+}
+
+fn ctx_of<'r>(h: &Header) -> &'r Ctx {
+    // SAFETY: the context outlives every registration of its select (see `header`).
+    unsafe { &*h.ctx }
+}
+
+/// The registration behind a select's entry of a channel of `T` (good under the lock).
+fn reg_of<'r, T>(e: &Entry) -> Option<&'r Reg<T>> {
+    // SAFETY: entries in a `Chan<T>`'s lists belong to `Reg<T>`s; `Header` is its first field.
+    header(e).map(|h| unsafe { &*(h as *const Header as *const Reg<T>) })
+}
+
+fn is_observer(e: &Entry) -> bool {
+    header(e).is_some_and(|h| ctx_of(h).observe)
+}
+
+fn is_select(e: &Entry) -> bool {
+    header(e).is_some_and(|h| !ctx_of(h).observe)
+}
+
+/// A select's entry (not `own`'s, not an observer) still waiting to be chosen.
+fn is_live_peer(e: &Entry, own: *const Ctx) -> bool {
+    header(e).is_some_and(|h| h.ctx != own && !ctx_of(h).observe && ctx_of(h).selected() == WAITING)
+}
+
+/// Waiters to wake once the lock is released.
+pub(super) struct Wakes {
+    first: Option<Waiter>,
+    pub(super) rest: Vec<Waiter>,
+}
+
+impl Wakes {
+    pub(super) const fn new() -> Wakes {
+        Wakes {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, w: Waiter) {
+        match self.first {
+            None => self.first = Some(w),
+            Some(_) => self.rest.push(w),
+        }
+    }
+
+    pub(super) fn wake(self) {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        for w in self.rest {
+            w.wake();
+        }
+    }
+}
+
+/// How a receiver's attempt went.
+pub(super) enum Took<T> {
+    Msg(T),
+    Disconnected,
+    /// Paired with a select's send (rendezvous): the message comes into the slot.
+    Pending,
+}
+
+impl<T> State<T> {
+    fn has_room(&self) -> bool {
+        match self.cap {
+            None => true,
+            Some(0) => false,
+            Some(cap) => self.buf.len() + self.reserved < cap,
+        }
+    }
+
+    /// A sender's hand-over: gives `msg` to the first waiting receiver that takes it (a plain
+    /// receiver, or a select it claims); observers on the way are woken.
+    pub(super) fn deliver(&mut self, msg: T, wakes: &mut Wakes) -> Result<(), T> {
+        while let Some(e) = self.recv_waiters.pop() {
+            let Some(reg) = reg_of::<T>(&e) else {
+                // SAFETY: a plain receiver's tag is the address of its slot, alive until it
+                // has seen its entry popped (under this lock, which we hold).
+                unsafe { (*(e.tag as usize as *mut Slot<T>)).msg = Some(msg) };
+                wakes.push(e.waiter);
+                self.pass_room_on(wakes);
+                return Ok(());
+            };
+            let ctx = ctx_of(&reg.head);
+            if !ctx.claim(reg.head.index) {
+                continue; // dead: that select chose another operation
+            }
+            wakes.push(e.waiter);
+            if !ctx.observe {
+                // SAFETY: the slot is touched under the channel's lock only.
+                unsafe { (*reg.slot.get()).msg = Some(msg) };
+                self.pass_room_on(wakes);
+                return Ok(());
+            }
+        }
+        Err(msg)
+    }
+
+    /// After a hand-over, which used no room: a sender told of room (or a select that had
+    /// reserved it) did not need it, so the next waiting sender is told. (Without this, a
+    /// sender could wait for room that is free while every receiver waits for a message.)
+    fn pass_room_on(&mut self, wakes: &mut Wakes) {
+        if self.cap != Some(0) && self.has_room() && !self.send_waiters.is_empty() {
+            self.notify_room(wakes);
+        }
+    }
+
+    /// A receiver's attempt: takes the first message, or (rendezvous) pairs with a waiting
+    /// select's send, writing `slot` as where its message must go.
+    pub(super) fn take(&mut self, slot: *mut Slot<T>, wakes: &mut Wakes) -> Option<Took<T>> {
+        if let Some((ticket, m)) = self.buf.pop_front() {
+            if self.cap == Some(0) {
+                if let Some(e) = self.send_waiters.pop_tag(ticket) {
+                    wakes.push(e.waiter);
+                }
+            } else {
+                self.notify_room(wakes);
+            }
+            return Some(Took::Msg(m));
+        }
+        if self.senders == 0 {
+            return Some(Took::Disconnected);
+        }
+        if self.cap == Some(0) {
+            while let Some(e) = self.send_waiters.pop_where(is_select) {
+                let reg = reg_of::<T>(&e).expect("a select's entry");
+                if !ctx_of(&reg.head).claim(reg.head.index) {
+                    continue;
+                }
+                let out = Outcome::Receiver { slot, waiter: None };
+                // SAFETY: both are touched under the channel's lock only.
+                unsafe {
+                    *reg.out.get() = Some(out);
+                    (*slot).pending = true;
+                }
+                wakes.push(e.waiter);
+                return Some(Took::Pending);
+            }
+        }
+        None
+    }
+
+    /// A select's send, now: commits it if it can go without waiting.
+    pub(super) fn reserve(&mut self) -> Option<Outcome<T>> {
+        if self.receivers == 0 {
+            return Some(Outcome::Disconnected);
+        }
+        match self.cap {
+            None => Some(Outcome::Room { counted: false }),
+            Some(0) => {
+                while let Some(e) = self.recv_waiters.pop_where(|e| !is_observer(e)) {
+                    let slot = match reg_of::<T>(&e) {
+                        None => e.tag as usize as *mut Slot<T>,
+                        Some(reg) if ctx_of(&reg.head).claim(reg.head.index) => reg.slot.get(),
+                        Some(_) => continue,
+                    };
+                    // SAFETY: the receiver's slot (see `deliver`), under the lock.
+                    unsafe { (*slot).pending = true };
+                    let waiter = Some(e.waiter);
+                    return Some(Outcome::Receiver { slot, waiter });
+                }
+                None
+            }
+            Some(_) if self.has_room() => {
+                self.reserved += 1;
+                Some(Outcome::Room { counted: true })
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Room was freed (bounded): tells the first sender waiting for it; a select is given
+    /// the room itself.
+    pub(super) fn notify_room(&mut self, wakes: &mut Wakes) {
+        if self.cap == Some(0) {
+            return; // no room to speak of; its senders wait for their tickets
+        }
+        loop {
+            let e = if self.has_room() {
+                self.send_waiters.pop()
+            } else {
+                self.send_waiters.pop_where(|e| header(e).is_none())
+            };
+            let Some(e) = e else { return };
+            let Some(reg) = reg_of::<T>(&e) else {
+                wakes.push(e.waiter);
+                return;
+            };
+            let ctx = ctx_of(&reg.head);
+            if !ctx.claim(reg.head.index) {
+                continue;
+            }
+            wakes.push(e.waiter);
+            if !ctx.observe {
+                self.reserved += 1;
+                // SAFETY: touched under the channel's lock only.
+                unsafe { *reg.out.get() = Some(Outcome::Room { counted: true }) };
+                return;
+            }
+        }
+    }
+
+    /// A message may be waiting (queued, or put back): tells the first receiver; a select is
+    /// given the message itself.
+    pub(super) fn notify_recv(&mut self, wakes: &mut Wakes) {
+        loop {
+            let e = if !self.buf.is_empty() || self.senders == 0 {
+                self.recv_waiters.pop()
+            } else {
+                self.recv_waiters.pop_where(|e| header(e).is_none())
+            };
+            let Some(e) = e else { return };
+            let Some(reg) = reg_of::<T>(&e) else {
+                wakes.push(e.waiter);
+                return;
+            };
+            let ctx = ctx_of(&reg.head);
+            if !ctx.claim(reg.head.index) {
+                continue;
+            }
+            wakes.push(e.waiter);
+            if !ctx.observe {
+                self.commit_recv(reg, wakes);
+                return;
+            }
+        }
+    }
+
+    /// Completes the receive of a claimed select when a message is queued or no sender is left.
+    fn commit_recv(&mut self, reg: &Reg<T>, wakes: &mut Wakes) {
+        // SAFETY: touched under the channel's lock only.
+        unsafe {
+            match self.take(reg.slot.get(), wakes) {
+                Some(Took::Msg(m)) => (*reg.slot.get()).msg = Some(m),
+                Some(Took::Disconnected) => *reg.out.get() = Some(Outcome::Disconnected),
+                // (Not reached: callers check that a message or the disconnection is there.)
+                // Pending: the slot waits for a select's send; nothing: the select looks again.
+                Some(Took::Pending) | None => {}
+            }
+        }
+    }
+
+    /// The last sender left: every waiting receiver is told (a select drains what is left,
+    /// then sees the disconnection).
+    pub(super) fn disconnect_receivers(&mut self) -> Wakes {
+        let mut wakes = Wakes::new();
+        for e in self.recv_waiters.drain() {
+            match reg_of::<T>(&e) {
+                None => wakes.push(e.waiter),
+                Some(reg) if ctx_of(&reg.head).claim(reg.head.index) => {
+                    if !ctx_of(&reg.head).observe {
+                        self.commit_recv(reg, &mut wakes);
+                    }
+                    wakes.push(e.waiter);
+                }
+                Some(_) => {}
+            }
+        }
+        wakes
+    }
+
+    /// The last receiver left: every waiting sender is told.
+    pub(super) fn disconnect_senders(&mut self) -> Wakes {
+        let mut wakes = Wakes::new();
+        for e in self.send_waiters.drain() {
+            match reg_of::<T>(&e) {
+                None => wakes.push(e.waiter),
+                Some(reg) if ctx_of(&reg.head).claim(reg.head.index) => {
+                    if !ctx_of(&reg.head).observe {
+                        // SAFETY: touched under the channel's lock only.
+                        unsafe { *reg.out.get() = Some(Outcome::Disconnected) };
+                    }
+                    wakes.push(e.waiter);
+                }
+                Some(_) => {}
+            }
+        }
+        wakes
+    }
+
+    /// A plain receiver is about to park on a rendezvous channel, in this lock section: wakes
+    /// the observers of its sends now (they look again once we unlock, and see it). Rare, so
+    /// woken under the lock, where a failed attempt has no one else to hand them to.
+    pub(super) fn wake_send_observers(&mut self) {
+        let mut wakes = Wakes::new();
+        wake_observers(&mut self.send_waiters, &mut wakes);
+        wakes.wake();
+    }
+
+    pub(super) fn recv_ready(&self, own: *const Ctx) -> bool {
+        !self.buf.is_empty()
+            || self.senders == 0
+            || (self.cap == Some(0) && self.send_waiters.any(|e| is_live_peer(e, own)))
+    }
+
+    pub(super) fn send_ready(&self, own: *const Ctx) -> bool {
+        self.receivers == 0
+            || match self.cap {
+                Some(0) => self
+                    .recv_waiters
+                    .any(|e| header(e).is_none() || is_live_peer(e, own)),
+                _ => self.has_room(),
+            }
+    }
+}
+
+/// Wakes the observers of a list (a rendezvous counterpart arrived).
+pub(super) fn wake_observers(list: &mut WaitList, wakes: &mut Wakes) {
+    while let Some(e) = list.pop_where(is_observer) {
+        let h = header(&e).expect("a select's entry");
+        if ctx_of(h).claim(h.index) {
+            wakes.push(e.waiter);
+        }
+    }
+}
