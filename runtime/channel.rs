@@ -428,14 +428,7 @@ impl<T> Receiver<T> {
         loop {
             // Waiters to wake; pushed only by an attempt that succeeds.
             let mut wakes = Wakes::new();
-            let mut attempt = |st: &mut State<T>| {
-                let took = st.take(slot.get(), &mut wakes);
-                if took.is_none() && chan.rendezvous {
-                    // About to park (in this lock section): that makes sends ready.
-                    st.wake_send_observers();
-                }
-                took
-            };
+            let mut attempt = |st: &mut State<T>| st.take_or_park(slot.get(), &mut wakes);
             // A cancelled receiver that was handed a message puts it back for the others.
             let abandon = |_tag: u64| handles::abandon_recv(chan, &slot, &site);
             let result = wait::wait(Wait {

@@ -7,6 +7,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
 
 use super::waiters::{wake_observers, Ctx, Header, Outcome, Reg, Slot, Took, Wakes, SELECT_TAG};
 use super::{Chan, Receiver, RecvError, SendError, Sender, State};
@@ -15,21 +16,41 @@ use crate::task::Waiter;
 
 /// The message a receiver was given in `slot` once its wait ended (popped, or paired with a
 /// select's send), waiting first for a pending one; `None`: only "look again".
+///
+/// The caller has seen its entry leave the list (woken by the notifier that popped it, or
+/// under the lock): whatever that notifier wrote, `pending` included, happened before.
+#[inline]
 pub(super) fn collect<T>(
+    chan: &Chan<T>,
+    slot: &UnsafeCell<Slot<T>>,
+    site: &dyn Fn() -> WaitSite,
+) -> Option<T> {
+    if is_pending(slot) {
+        return collect_pending(chan, slot, site);
+    }
+    // SAFETY: no write is pending (see `is_pending`): no one touches the slot any more.
+    unsafe { (*slot.get()).msg.take() }
+}
+
+/// Whether a select's send still has to write `slot`; once it reads `false`, the slot is
+/// ours alone: every write to it happened before (the one that cleared `pending` last).
+#[inline]
+fn is_pending<T>(slot: &UnsafeCell<Slot<T>>) -> bool {
+    // SAFETY: the slot is alive (the caller's); an atomic, read without the lock.
+    unsafe { (*slot.get()).pending.load(Ordering::Acquire) }
+}
+
+#[cold]
+fn collect_pending<T>(
     chan: &Chan<T>,
     slot: &UnsafeCell<Slot<T>>,
     site: &dyn Fn() -> WaitSite,
 ) -> Option<T> {
     let mut unwound = None;
     let msg = loop {
-        {
-            let _st = chan.state.lock();
-            // SAFETY: the slot is touched under the channel's lock only.
-            let s = unsafe { &mut *slot.get() };
-            if !s.pending {
-                s.rewake = None;
-                break s.msg.take();
-            }
+        if !is_pending(slot) {
+            // SAFETY: as in `collect`.
+            break unsafe { (*slot.get()).msg.take() };
         }
         if let Err(p) = wait_pending(chan, slot, site) {
             unwound.get_or_insert(p);
@@ -57,12 +78,11 @@ fn wait_pending<T>(
     }
     {
         let _st = chan.state.lock();
-        // SAFETY: under the channel's lock.
-        let s = unsafe { &mut *slot.get() };
-        if !s.pending {
+        if !is_pending(slot) {
             return Ok(());
         }
-        s.rewake = Some(Waiter::Thread(crate::loom::current_thread()));
+        // SAFETY: under the channel's lock, while the writer is still to come.
+        unsafe { (*slot.get()).rewake = Some(Waiter::Thread(crate::loom::current_thread())) };
     }
     crate::loom::park(); // wake-ups may be spurious: the caller checks again
     Ok(())
@@ -78,10 +98,9 @@ fn wait_pending_green<T>(
     crate::coop::set_wait_site(task, Some(site()));
     let mut register = |w: Waiter| {
         let st = chan.state.lock();
-        // SAFETY: under the channel's lock.
-        let s = unsafe { &mut *slot.get() };
-        if s.pending {
-            s.rewake = Some(w);
+        if is_pending(slot) {
+            // SAFETY: under the channel's lock, while the writer is still to come.
+            unsafe { (*slot.get()).rewake = Some(w) };
         } else {
             drop(st);
             w.wake();
@@ -203,11 +222,7 @@ impl<'a, T> Done<'a, T> {
                 let _st = self.chan.state.lock();
                 // SAFETY: the reserved receiver waits for this (its slot is pending) before
                 // it leaves; under the channel's lock.
-                let s = unsafe { &mut *slot };
-                s.msg = Some(msg);
-                s.pending = false;
-                wakes.rest.extend(s.rewake.take());
-                wakes.rest.extend(waiter);
+                unsafe { release(slot, Some(msg), waiter, &mut wakes) };
                 Ok(())
             }
         };
@@ -230,13 +245,38 @@ impl<T> Drop for Done<'_, T> {
             Some(Outcome::Receiver { slot, waiter }) => {
                 let _st = self.chan.state.lock();
                 // SAFETY: as in `send`.
-                let s = unsafe { &mut *slot };
-                s.pending = false;
-                wakes.rest.extend(s.rewake.take());
-                wakes.rest.extend(waiter);
+                unsafe { release(slot, None, waiter, &mut wakes) };
             }
         }
         wakes.wake();
+    }
+}
+
+/// Ends the reservation of a receiver's pending `slot`: writes `msg` (none: withdrawn, "look
+/// again") and wakes the receiver.
+///
+/// # Safety
+/// - `slot` is pending, reserved by the caller, which holds the channel's lock.
+unsafe fn release<T>(
+    slot: *mut Slot<T>,
+    msg: Option<T>,
+    waiter: Option<Waiter>,
+    wakes: &mut Wakes,
+) {
+    // SAFETY: forwarded from the caller: the receiver keeps the slot alive, and touches it
+    // only under the lock, until `pending` is clear.
+    unsafe {
+        if msg.is_some() {
+            (*slot).msg = msg;
+        }
+        if let Some(w) = (*slot).rewake.take() {
+            wakes.push(w);
+        }
+        // The last touch: once it reads `pending` clear, the receiver may leave.
+        (*slot).pending.store(false, Ordering::Release);
+    }
+    if let Some(w) = waiter {
+        wakes.push(w);
     }
 }
 

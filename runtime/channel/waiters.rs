@@ -31,7 +31,7 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::Ordering;
 
 use super::State;
-use crate::loom::AtomicU64;
+use crate::loom::{AtomicBool, AtomicU64};
 use crate::sync::wait::{Entry, WaitList};
 use crate::task::Waiter;
 
@@ -82,20 +82,26 @@ impl Ctx {
 }
 
 /// Where a sender delivers a message to a waiting receiver: in a plain `recv`'s frame or in a
-/// select's registration. Touched under the channel's lock only.
+/// select's registration. Written under the channel's lock only, and only by whoever popped
+/// the receiver's entry (in that lock section, or later if it set `pending`); the receiver
+/// reads it once it has seen its entry popped and `pending` clear (see `handles::collect`).
+/// Accessed field by field through raw pointers: the receiver may load `pending` while a
+/// writer holds the lock.
 pub(super) struct Slot<T> {
     pub(super) msg: Option<T>,
-    /// A select's send reserved this receiver; its message (or a withdrawal) is coming.
-    pub(super) pending: bool,
+    /// A select's send reserved this receiver; its message (or a withdrawal) is coming. Set
+    /// and cleared under the lock; clearing it (`Release`) is the writer's last touch.
+    pub(super) pending: AtomicBool,
     /// The receiver's waiter while it waits for a pending message.
     pub(super) rewake: Option<Waiter>,
 }
 
 impl<T> Slot<T> {
-    pub(super) const fn new() -> Slot<T> {
+    #[inline]
+    pub(super) fn new() -> Slot<T> {
         Slot {
             msg: None,
-            pending: false,
+            pending: AtomicBool::new(false),
             rewake: None,
         }
     }
@@ -168,34 +174,54 @@ fn is_live_peer(e: &Entry, own: *const Ctx) -> bool {
     header(e).is_some_and(|h| h.ctx != own && !ctx_of(h).observe && ctx_of(h).selected() == WAITING)
 }
 
-/// Waiters to wake once the lock is released.
+/// Waiters to wake once the lock is released: the first inline (a plain operation wakes
+/// one, its counterpart), any more on the heap.
 pub(super) struct Wakes {
     first: Option<Waiter>,
-    pub(super) rest: Vec<Waiter>,
+    /// Boxed: one word, null in the common case, so that making and moving a `Wakes` stays
+    /// cheap on the plain paths.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<Vec<Waiter>>>,
 }
 
 impl Wakes {
+    #[inline(always)]
     pub(super) const fn new() -> Wakes {
         Wakes {
             first: None,
-            rest: Vec::new(),
+            rest: None,
         }
     }
 
-    fn push(&mut self, w: Waiter) {
-        match self.first {
-            None => self.first = Some(w),
-            Some(_) => self.rest.push(w),
+    #[inline(always)]
+    pub(super) fn push(&mut self, w: Waiter) {
+        if self.first.is_none() {
+            self.first = Some(w);
+        } else {
+            self.push_rest(w);
         }
     }
 
+    #[cold]
+    fn push_rest(&mut self, w: Waiter) {
+        self.rest.get_or_insert_with(Box::default).push(w);
+    }
+
+    #[inline(always)]
     pub(super) fn wake(self) {
         if let Some(w) = self.first {
             w.wake();
         }
-        for w in self.rest {
-            w.wake();
+        if let Some(rest) = self.rest {
+            wake_rest(*rest);
         }
+    }
+}
+
+#[cold]
+fn wake_rest(rest: Vec<Waiter>) {
+    for w in rest {
+        w.wake();
     }
 }
 
@@ -218,27 +244,27 @@ impl<T> State<T> {
 
     /// A sender's hand-over: gives `msg` to the first waiting receiver that takes it (a plain
     /// receiver, or a select it claims); observers on the way are woken.
+    #[inline]
     pub(super) fn deliver(&mut self, msg: T, wakes: &mut Wakes) -> Result<(), T> {
+        let mut msg = msg;
         while let Some(e) = self.recv_waiters.pop() {
-            let Some(reg) = reg_of::<T>(&e) else {
-                // SAFETY: a plain receiver's tag is the address of its slot, alive until it
-                // has seen its entry popped (under this lock, which we hold).
-                unsafe { (*(e.tag as usize as *mut Slot<T>)).msg = Some(msg) };
-                wakes.push(e.waiter);
-                self.pass_room_on(wakes);
-                return Ok(());
-            };
-            let ctx = ctx_of(&reg.head);
-            if !ctx.claim(reg.head.index) {
-                continue; // dead: that select chose another operation
+            match reg_of::<T>(&e) {
+                None => {
+                    // SAFETY: a plain receiver's tag is the address of its slot, alive until
+                    // it has seen its entry popped (under this lock, which we hold).
+                    unsafe { (*(e.tag as usize as *mut Slot<T>)).msg = Some(msg) };
+                    wakes.push(e.waiter);
+                }
+                Some(reg) => match offer(reg, e.waiter, msg, wakes) {
+                    Ok(()) => {}
+                    Err(m) => {
+                        msg = m;
+                        continue;
+                    }
+                },
             }
-            wakes.push(e.waiter);
-            if !ctx.observe {
-                // SAFETY: the slot is touched under the channel's lock only.
-                unsafe { (*reg.slot.get()).msg = Some(msg) };
-                self.pass_room_on(wakes);
-                return Ok(());
-            }
+            self.pass_room_on(wakes);
+            return Ok(());
         }
         Err(msg)
     }
@@ -246,21 +272,49 @@ impl<T> State<T> {
     /// After a hand-over, which used no room: a sender told of room (or a select that had
     /// reserved it) did not need it, so the next waiting sender is told. (Without this, a
     /// sender could wait for room that is free while every receiver waits for a message.)
+    #[inline]
     fn pass_room_on(&mut self, wakes: &mut Wakes) {
-        if self.cap != Some(0) && self.has_room() && !self.send_waiters.is_empty() {
+        if !self.send_waiters.is_empty() && self.cap != Some(0) && self.has_room() {
             self.notify_room(wakes);
         }
     }
 
     /// A receiver's attempt: takes the first message, or (rendezvous) pairs with a waiting
     /// select's send, writing `slot` as where its message must go.
+    #[inline(always)]
     pub(super) fn take(&mut self, slot: *mut Slot<T>, wakes: &mut Wakes) -> Option<Took<T>> {
+        if self.buf.is_empty() && self.senders != 0 && self.cap != Some(0) {
+            return None; // the common wait, kept short
+        }
+        self.take_now(slot, wakes)
+    }
+
+    /// A plain receiver's attempt: `take`, and when that fails on a rendezvous channel (the
+    /// receiver parks in this lock section, which makes sends ready), tells their observers.
+    #[inline(always)]
+    pub(super) fn take_or_park(
+        &mut self,
+        slot: *mut Slot<T>,
+        wakes: &mut Wakes,
+    ) -> Option<Took<T>> {
+        if self.buf.is_empty() && self.senders != 0 && self.cap != Some(0) {
+            return None; // the common wait, kept short
+        }
+        let took = self.take_now(slot, wakes);
+        if took.is_none() && self.cap == Some(0) {
+            self.wake_send_observers();
+        }
+        took
+    }
+
+    #[inline]
+    fn take_now(&mut self, slot: *mut Slot<T>, wakes: &mut Wakes) -> Option<Took<T>> {
         if let Some((ticket, m)) = self.buf.pop_front() {
             if self.cap == Some(0) {
                 if let Some(e) = self.send_waiters.pop_tag(ticket) {
                     wakes.push(e.waiter);
                 }
-            } else {
+            } else if !self.send_waiters.is_empty() {
                 self.notify_room(wakes);
             }
             return Some(Took::Msg(m));
@@ -268,21 +322,28 @@ impl<T> State<T> {
         if self.senders == 0 {
             return Some(Took::Disconnected);
         }
-        if self.cap == Some(0) {
-            while let Some(e) = self.send_waiters.pop_where(is_select) {
-                let reg = reg_of::<T>(&e).expect("a select's entry");
-                if !ctx_of(&reg.head).claim(reg.head.index) {
-                    continue;
-                }
-                let out = Outcome::Receiver { slot, waiter: None };
-                // SAFETY: both are touched under the channel's lock only.
-                unsafe {
-                    *reg.out.get() = Some(out);
-                    (*slot).pending = true;
-                }
-                wakes.push(e.waiter);
-                return Some(Took::Pending);
+        if self.cap == Some(0) && !self.send_waiters.is_empty() {
+            return self.pair_with_select(slot, wakes);
+        }
+        None
+    }
+
+    /// Rendezvous, nothing queued: pairs with a waiting select's send, if any.
+    #[cold]
+    fn pair_with_select(&mut self, slot: *mut Slot<T>, wakes: &mut Wakes) -> Option<Took<T>> {
+        while let Some(e) = self.send_waiters.pop_where(is_select) {
+            let reg = reg_of::<T>(&e).expect("a select's entry");
+            if !ctx_of(&reg.head).claim(reg.head.index) {
+                continue;
             }
+            let out = Outcome::Receiver { slot, waiter: None };
+            // SAFETY: both are touched under the channel's lock only.
+            unsafe {
+                *reg.out.get() = Some(out);
+                (*slot).pending.store(true, Ordering::Relaxed);
+            }
+            wakes.push(e.waiter);
+            return Some(Took::Pending);
         }
         None
     }
@@ -302,7 +363,7 @@ impl<T> State<T> {
                         Some(_) => continue,
                     };
                     // SAFETY: the receiver's slot (see `deliver`), under the lock.
-                    unsafe { (*slot).pending = true };
+                    unsafe { (*slot).pending.store(true, Ordering::Relaxed) };
                     let waiter = Some(e.waiter);
                     return Some(Outcome::Receiver { slot, waiter });
                 }
@@ -428,7 +489,8 @@ impl<T> State<T> {
     /// A plain receiver is about to park on a rendezvous channel, in this lock section: wakes
     /// the observers of its sends now (they look again once we unlock, and see it). Rare, so
     /// woken under the lock, where a failed attempt has no one else to hand them to.
-    pub(super) fn wake_send_observers(&mut self) {
+    #[cold]
+    fn wake_send_observers(&mut self) {
         let mut wakes = Wakes::new();
         wake_observers(&mut self.send_waiters, &mut wakes);
         wakes.wake();
@@ -449,6 +511,23 @@ impl<T> State<T> {
                 _ => self.has_room(),
             }
     }
+}
+
+/// A sender's hand-over to a select's receive (`reg`, whose entry was just popped): taken if
+/// the select is claimed; an observer is woken and gives the message back, as a dead entry.
+#[cold]
+fn offer<T>(reg: &Reg<T>, waiter: Waiter, msg: T, wakes: &mut Wakes) -> Result<(), T> {
+    let ctx = ctx_of(&reg.head);
+    if !ctx.claim(reg.head.index) {
+        return Err(msg); // dead: that select chose another operation
+    }
+    wakes.push(waiter);
+    if ctx.observe {
+        return Err(msg);
+    }
+    // SAFETY: the slot is touched under the channel's lock only.
+    unsafe { (*reg.slot.get()).msg = Some(msg) };
+    Ok(())
 }
 
 /// Wakes the observers of a list (a rendezvous counterpart arrived).
