@@ -54,7 +54,7 @@ fn run(rt: &Runtime) -> io::Result<JoinHandle<()>> {
     Ok(daemon)
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     println!("== cooperative runtime ==");
     let daemon = run(&Runtime::cooperative().build()?)?;
     match daemon.join() {
@@ -74,4 +74,15 @@ fn main() -> io::Result<()> {
     std::thread::sleep(Duration::from_millis(120));
     println!("main exits now; like Python, the detached daemon dies with the process, no cleanup");
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

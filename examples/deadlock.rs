@@ -75,7 +75,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     println!("== locks taken in opposite order (cooperative runtime, 1 worker) ==");
     // The report is printed below; keep the default hook from printing it a second time.
     let default_hook = Arc::new(panic::take_hook());
@@ -111,4 +111,15 @@ fn main() -> io::Result<()> {
     rt.block_on(|| two_tasks(false));
     println!("both tasks finished");
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

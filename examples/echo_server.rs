@@ -175,7 +175,7 @@ fn selftest(rt: &Runtime, backend: &str, conns: usize) -> io::Result<()> {
     Ok(())
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let mut addr = DEFAULT_ADDR.to_string();
     let mut preemptive = false;
     let mut selftest_conns = None;
@@ -231,4 +231,15 @@ fn main() -> io::Result<()> {
         listener.local_addr()?
     );
     rt.block_on(move || serve(listener))
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -204,7 +204,7 @@ const STEPS: u32 = 4;
 const SLEEPER: (u32, Duration) = (2, Duration::from_millis(30));
 const TICKER: (u32, Duration) = (3, Duration::from_millis(10));
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     println!("== the hand-written scheduler: one ready queue, one timer heap, one thread ==");
     let start = Instant::now();
     let mut sched = Scheduler::default();
@@ -261,4 +261,15 @@ fn main() -> io::Result<()> {
          for together with I/O in mio's poll."
     );
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -40,7 +40,7 @@ fn run(rt: &Runtime) -> io::Result<()> {
     })
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     println!("== cooperative runtime, 1 worker ==");
     run(&Runtime::cooperative().workers(1).build()?)?;
 
@@ -54,4 +54,15 @@ fn main() -> io::Result<()> {
          so a thread may print several lines in a row and the order differs from run to run."
     );
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -139,7 +139,7 @@ struct Row {
     time: Duration,
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn try_main() -> Result<(), Box<dyn Error>> {
     let Args { a, b, n, chunks } = parse_args();
 
     let coop1 = Runtime::cooperative().workers(1).build()?;
@@ -218,5 +218,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             disagree.join(", ")
         )
         .into())
+    }
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

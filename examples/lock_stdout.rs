@@ -60,7 +60,7 @@ fn run(rt: &Runtime, lock: Option<Arc<Mutex<()>>>) -> io::Result<()> {
     io::stdout().flush()
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let coop = Runtime::cooperative().workers(1).build()?;
     let pre = Runtime::preemptive().build()?;
 
@@ -75,4 +75,15 @@ fn main() -> io::Result<()> {
     println!("\n== Mutex<()> held around each line, preemptive ==");
     run(&pre, Some(lock))?;
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

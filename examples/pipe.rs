@@ -71,10 +71,21 @@ fn run(rt: &Runtime) -> io::Result<()> {
     })
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     println!("== cooperative runtime, 1 worker ==");
     run(&Runtime::cooperative().workers(1).build()?)?;
     println!("\n== preemptive runtime ==");
     run(&Runtime::preemptive().build()?)?;
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

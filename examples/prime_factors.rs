@@ -199,7 +199,7 @@ struct Row {
     time: Duration,
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn try_main() -> Result<(), Box<dyn Error>> {
     let numbers = numbers();
     let coop1 = Runtime::cooperative().workers(1).build()?;
     let coop_all = Runtime::cooperative().build()?;
@@ -285,5 +285,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             disagree.join(", ")
         )
         .into())
+    }
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

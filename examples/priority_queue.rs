@@ -67,7 +67,7 @@ fn run(rt: &Runtime) -> io::Result<Vec<u32>> {
     })
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let backends = [
         (
             "cooperative runtime, 1 worker",
@@ -82,4 +82,15 @@ fn main() -> io::Result<()> {
         println!("priorities taken: {order:?}\n");
     }
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

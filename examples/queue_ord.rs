@@ -72,7 +72,7 @@ fn run(rt: &Runtime) -> io::Result<Vec<u32>> {
     })
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let mut expected: Vec<u32> = ALPHA.chars().map(|c| c as u32).collect();
     expected.sort_unstable();
     let backends = [
@@ -91,4 +91,15 @@ fn main() -> io::Result<()> {
         println!();
     }
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -106,7 +106,7 @@ fn step(what: &str) {
     let _ = io::stdout().flush();
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let coop = Runtime::cooperative().workers(1).build()?;
     let pre = Runtime::preemptive().build()?;
 
@@ -143,4 +143,15 @@ fn main() -> io::Result<()> {
     assert_eq!(got, threads * iters);
     println!("  exact on both: no other task or thread can act between the read and the write");
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

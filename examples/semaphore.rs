@@ -50,7 +50,7 @@ fn run(rt: &Runtime) -> io::Result<usize> {
     })
 }
 
-fn main() -> io::Result<()> {
+fn try_main() -> io::Result<()> {
     let backends = [
         (
             "cooperative runtime, 2 workers",
@@ -66,4 +66,15 @@ fn main() -> io::Result<()> {
         println!();
     }
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

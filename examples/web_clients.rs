@@ -154,7 +154,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (v, t.elapsed())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn try_main() -> Result<(), Box<dyn Error>> {
     let sizes = if small() { SMALL } else { FULL };
     let Sizes {
         requests,
@@ -196,4 +196,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         d,
     )?;
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

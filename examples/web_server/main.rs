@@ -23,7 +23,7 @@ use std::error::Error;
 use spindle::net::TcpListener;
 use spindle::Runtime;
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn try_main() -> Result<(), Box<dyn Error>> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
@@ -36,4 +36,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     rt.block_on(move || server::serve(listener, server::Config::default()))?;
     Ok(())
+}
+
+/// Runs the example; an error is printed with `Display`, not `Debug`.
+fn main() -> std::process::ExitCode {
+    match try_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
