@@ -60,6 +60,7 @@ mod context;
 mod coop;
 pub mod coroutine;
 mod loom;
+mod panic_report;
 pub mod net;
 pub mod pool;
 mod preempt;

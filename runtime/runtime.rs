@@ -292,6 +292,7 @@ impl RuntimeBuilder {
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let stack_size = checked_size(self.stack_size)?;
+        crate::panic_report::install();
         match self.kind {
             Kind::Cooperative => {
                 let workers = match self.workers {

@@ -139,3 +139,70 @@ fn misuse_panics_point_at_the_callers_line() {
         assert_eq!(file.as_deref(), Some(here), "block_on inside a task");
     });
 }
+
+/// In a child process (it looks at the process's stderr): a task's panic message names the
+/// task and the thread it ran on; a plain thread's panic keeps std's message.
+#[test]
+fn a_tasks_panic_message_names_the_task() {
+    const CHILD: &str = "SPINDLE_PANIC_MESSAGE_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        for rt in [
+            Runtime::cooperative().workers(1).build().unwrap(),
+            Runtime::preemptive().build().unwrap(),
+        ] {
+            rt.block_on(|| {
+                let h = spindle::Builder::new()
+                    .name("worker-7")
+                    .spawn(|| panic!("boom in a task"))
+                    .unwrap();
+                assert!(h.join().is_err());
+            });
+        }
+        let plain = std::thread::Builder::new()
+            .name("plain-one".into())
+            .spawn(|| panic!("boom on a plain thread"))
+            .unwrap();
+        assert!(plain.join().is_err());
+        return;
+    }
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "a_tasks_panic_message_names_the_task",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, "1")
+    .env("RUST_BACKTRACE", "0");
+    let out = support::output_within(cmd, 60);
+    assert!(
+        out.status.success(),
+        "child: {}\n{}",
+        out.status,
+        out.stderr
+    );
+    let err = &out.stderr;
+    let here = file!();
+    let green = format!("on thread 'spindle-worker-0' panicked at {here}:");
+    let task_lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("task 'worker-7' (#"))
+        .collect();
+    assert_eq!(task_lines.len(), 2, "one per backend: {err}");
+    assert!(task_lines[0].contains(&green), "{err}");
+    assert!(
+        task_lines[1].contains(&format!("on thread 'worker-7' panicked at {here}:")),
+        "{err}"
+    );
+    assert_eq!(err.matches("\nboom in a task\n").count(), 2, "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("thread 'spindle-worker")),
+        "std's wording for a green thread: {err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("thread 'plain-one'") && l.contains("panicked at"))
+            && err.contains("boom on a plain thread"),
+        "a plain thread keeps std's message: {err}"
+    );
+}
