@@ -164,11 +164,11 @@ impl Runtime {
             // below), and nothing else touches it until the backend has returned.
             unsafe { *slot.0 = Some(value) };
         });
-        // SAFETY: erasing `'a` is sound because the backend's `block_on` returns or unwinds
-        // only after its first task has completed, i.e. after this closure has run to its
-        // end or been dropped (run, unwound or cancelled unstarted): nothing borrowed for
-        // `'a` is touched after `block_on` is gone. The task's result slot holds `()`, so
-        // no `'a` value outlives the call either (docs/unsafe.md, invariant 11).
+        // Erasing `'a`: the backend's `block_on` returns or unwinds only after its first
+        // task has completed, i.e. after this closure has run to its end or been dropped
+        // (run, unwound or cancelled unstarted). The task's result slot holds `()`, so no
+        // `'a` value outlives the call either (docs/unsafe.md, invariant 11).
+        // SAFETY: by the above, nothing borrowed for `'a` is touched after `block_on` ends.
         let body: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(body) };
         match &self.inner {
             Inner::Coop(c) => c.block_on(body),
