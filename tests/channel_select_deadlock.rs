@@ -5,25 +5,11 @@
 
 mod support;
 
-use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use spindle::channel::{bounded, select, unbounded, Select};
-use spindle::{spawn, Builder, Runtime};
-use support::{bounded as within, panic_message};
-
-/// Runs `f` on a fresh 2-worker runtime and returns the deadlock report it must end in (a
-/// copy of `tests/sync_deadlock.rs`'s helper).
-fn report_of(f: impl FnOnce() + Send + 'static) -> String {
-    let rt = Runtime::cooperative().workers(2).build().unwrap();
-    let err = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f)))
-        .expect_err("expected a deadlock report");
-    let msg = panic_message(&*err);
-    assert!(msg.starts_with("deadlock:"), "{msg}");
-    // The runtime survives its deadlock: the blocked tasks were cancelled.
-    assert_eq!(rt.block_on(|| spawn(|| 5).join().unwrap()), 5);
-    msg
-}
+use spindle::{Builder, Runtime};
+use support::{bounded as within, deadlock_report_of as report_of};
 
 #[test]
 fn a_select_that_can_never_fire_is_reported() {

@@ -222,20 +222,5 @@ fn many_coroutines_reuse_pooled_stacks() {
         assert!(s.warm <= s.warm_limit(), "{s:?}");
         return;
     }
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "many_coroutines_reuse_pooled_stacks",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD, "1");
-    let out = support::output_within(cmd, 60);
-    assert!(
-        out.status.success() && out.stdout.contains("1 passed"),
-        "child: {}\n{}\n{}",
-        out.status,
-        out.stdout,
-        out.stderr
-    );
+    support::rerun_alone("many_coroutines_reuse_pooled_stacks", CHILD, 60);
 }

@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use spindle::{Builder, Runtime};
 
 const CHILD: &str = "SPINDLE_THREAD_LIMIT_CHILD";
@@ -54,21 +52,10 @@ fn out_of_threads_is_an_error_that_names_the_limits() {
     if std::env::var_os(CHILD).is_some() {
         return child();
     }
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
+    let out = support::rerun_alone(
         "out_of_threads_is_an_error_that_names_the_limits",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD, "1");
-    let out = support::output_within(cmd, 60);
-    assert!(
-        out.status.success() && out.stdout.contains("1 passed"),
-        "child: {}\n{}\n{}",
-        out.status,
-        out.stdout,
-        out.stderr
+        CHILD,
+        60,
     );
     assert!(out
         .stdout

@@ -165,21 +165,11 @@ fn a_tasks_panic_message_names_the_task() {
         assert!(plain.join().is_err());
         return;
     }
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args([
+    let out = support::rerun_alone_with(
         "a_tasks_panic_message_names_the_task",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD, "1")
-    .env("RUST_BACKTRACE", "0");
-    let out = support::output_within(cmd, 60);
-    assert!(
-        out.status.success(),
-        "child: {}\n{}",
-        out.status,
-        out.stderr
+        CHILD,
+        &[("RUST_BACKTRACE", "0")],
+        60,
     );
     let err = &out.stderr;
     let here = file!();

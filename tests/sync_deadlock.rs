@@ -15,19 +15,7 @@ use spindle::net::{TcpListener, TcpStream};
 use spindle::queue::Queue;
 use spindle::sync::{Barrier, Condvar, Event, Mutex, Semaphore};
 use spindle::{sleep, spawn, yield_now, Builder, Runtime};
-use support::{bounded, panic_message};
-
-/// Runs `f` on a fresh 2-worker runtime and returns the deadlock report it must end in.
-fn report_of(f: impl FnOnce() + Send + 'static) -> String {
-    let rt = Runtime::cooperative().workers(2).build().unwrap();
-    let err = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f)))
-        .expect_err("expected a deadlock report");
-    let msg = panic_message(&*err);
-    assert!(msg.starts_with("deadlock:"), "{msg}");
-    // The runtime survives its deadlock: the blocked tasks were cancelled.
-    assert_eq!(rt.block_on(|| spawn(|| 5).join().unwrap()), 5);
-    msg
-}
+use support::{bounded, deadlock_report_of as report_of, panic_message};
 
 #[test]
 fn self_lock() {

@@ -113,3 +113,42 @@ pub fn output_within(mut cmd: std::process::Command, secs: u64) -> ChildOutput {
         status,
     }
 }
+
+/// Runs the test `name` of this test binary again, alone, in a child process with `env`
+/// set to `1` (the test sees it and does its work), under a deadline of `secs` seconds;
+/// fails unless the child's test passed. For tests that measure the process (maps, RSS,
+/// threads, stderr) and must not share it with the other tests of their binary.
+#[track_caller]
+pub fn rerun_alone(name: &str, env: &str, secs: u64) -> ChildOutput {
+    rerun_alone_with(name, env, &[], secs)
+}
+
+/// [`rerun_alone`], with more environment variables for the child.
+#[track_caller]
+pub fn rerun_alone_with(name: &str, env: &str, vars: &[(&str, &str)], secs: u64) -> ChildOutput {
+    let mut cmd = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(env, "1")
+        .envs(vars.iter().copied());
+    let out = output_within(cmd, secs);
+    assert!(
+        out.status.success() && out.stdout.contains("1 passed"),
+        "child {name}: {}\n{}\n{}",
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+/// Runs `f` on a fresh 2-worker cooperative runtime and returns the deadlock report it must
+/// end in; checks that the runtime survives its deadlock (the blocked tasks were cancelled).
+pub fn deadlock_report_of(f: impl FnOnce() + Send + 'static) -> String {
+    let rt = Runtime::cooperative().workers(2).build().unwrap();
+    let err = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f)))
+        .expect_err("expected a deadlock report");
+    let msg = panic_message(&*err);
+    assert!(msg.starts_with("deadlock:"), "{msg}");
+    assert_eq!(rt.block_on(|| spindle::spawn(|| 5).join().unwrap()), 5);
+    msg
+}
