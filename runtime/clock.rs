@@ -1,14 +1,76 @@
 //! The one clock the scheduler reads. Every deadline and timer goes through [`now`], so a
-//! virtual clock (for the deterministic mode) can replace it in one place.
+//! virtual clock can replace it in one place: under `--cfg spindle_loom` it is the model's
+//! (below); the deterministic mode will be the next.
+//!
+//! This file is the ground floor: it imports nothing of the crate.
 
 use std::time::Instant;
 
 /// The current time as the scheduler sees it.
 #[inline]
 pub(crate) fn now() -> Instant {
-    // Under loom, the model's virtual clock (see `crate::loom`).
+    // Under loom, the model's virtual clock.
     #[cfg(spindle_loom)]
-    return crate::loom::now();
+    return virtual_clock::CLOCK.lock().unwrap().now();
     #[cfg(not(spindle_loom))]
     Instant::now()
+}
+
+/// Under loom, for a thread about to park until `deadline`: `false` if the deadline has
+/// already passed (do not park), else records the thread so that the next
+/// [`pass_deadlines`] unparks it, and returns `true`.
+#[cfg(spindle_loom)]
+pub(crate) fn register_sleeper(deadline: Instant) -> bool {
+    let mut clock = virtual_clock::CLOCK.lock().unwrap();
+    if clock.now() >= deadline {
+        return false;
+    }
+    clock.sleepers.push(loom::thread::current());
+    true
+}
+
+/// Under loom, makes every deadline set so far pass: the clock jumps far ahead (past
+/// `coop::deadline_after`'s saturation too) and every thread in a timed park is unparked (it
+/// then sees its deadline passed). Deadlines set after the call pass at the next one. Loom
+/// has no time of its own: "the deadline passed" is an event the model places, and loom
+/// explores every interleaving of it with the other threads.
+#[cfg(spindle_loom)]
+pub fn pass_deadlines() {
+    let sleepers = {
+        let mut clock = virtual_clock::CLOCK.lock().unwrap();
+        clock.jumps += 1;
+        std::mem::take(&mut clock.sleepers)
+    };
+    for t in sleepers {
+        t.unpark();
+    }
+}
+
+#[cfg(spindle_loom)]
+mod virtual_clock {
+    use std::time::{Duration, Instant};
+
+    /// How far each [`pass_deadlines`](super::pass_deadlines) moves the clock: more than any
+    /// timeout (`coop::deadline_after` saturates at 100 years).
+    const JUMP: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
+
+    /// The model's clock, fresh in every loom execution.
+    #[derive(Default)]
+    pub(super) struct Clock {
+        /// How many times the model passed the deadlines.
+        pub(super) jumps: u32,
+        /// Threads in a timed park since the last jump.
+        pub(super) sleepers: Vec<loom::thread::Thread>,
+    }
+
+    impl Clock {
+        pub(super) fn now(&self) -> Instant {
+            static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+            *BASE.get_or_init(Instant::now) + JUMP * self.jumps
+        }
+    }
+
+    loom::lazy_static! {
+        pub(super) static ref CLOCK: loom::sync::Mutex<Clock> = loom::sync::Mutex::new(Clock::default());
+    }
 }

@@ -81,7 +81,7 @@ pub use task::{Cancelled, JoinHandle, Task, TaskId};
 #[cfg(spindle_loom)]
 #[doc(hidden)]
 pub mod __loom {
-    pub use crate::loom::pass_deadlines;
+    pub use crate::clock::pass_deadlines;
 }
 
 // The code blocks of the README and of the guide, compiled and run by `cargo test --doc` so

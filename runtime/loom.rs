@@ -14,7 +14,7 @@
 //!
 //! # Time under loom
 //!
-//! Loom has no time. Under `--cfg spindle_loom` the clock (`now`) stands still until the
+//! Loom has no time. Under `--cfg spindle_loom` the clock (`crate::clock::now`) stands still until the
 //! model calls `pass_deadlines`, which moves it far past every deadline set so far and
 //! unparks every thread in a timed park (`park_until`, which otherwise parks until
 //! unparked). So "the deadline passed" is an event the model places, and loom explores every
@@ -86,19 +86,14 @@ pub(crate) fn park() {
 }
 
 /// Parks the calling OS thread until `deadline` at most (wake-ups may be spurious). Under
-/// loom: parks until unparked, or until the model calls `pass_deadlines`.
+/// loom: parks until unparked, or until the model calls `pass_deadlines` (`crate::clock`).
 #[inline]
 pub(crate) fn park_until(deadline: std::time::Instant) {
     #[cfg(spindle_loom)]
     {
-        {
-            let mut clock = virtual_clock::CLOCK.lock().unwrap();
-            if clock.now() >= deadline {
-                return;
-            }
-            clock.sleepers.push(loom::thread::current());
+        if crate::clock::register_sleeper(deadline) {
+            loom::thread::park();
         }
-        loom::thread::park();
     }
     #[cfg(not(spindle_loom))]
     {
@@ -106,57 +101,6 @@ pub(crate) fn park_until(deadline: std::time::Instant) {
         if now < deadline {
             std::thread::park_timeout(deadline - now);
         }
-    }
-}
-
-/// The time under loom (see the module doc): a fixed instant, moved far ahead by each call
-/// of `pass_deadlines`.
-#[cfg(spindle_loom)]
-pub(crate) fn now() -> std::time::Instant {
-    virtual_clock::CLOCK.lock().unwrap().now()
-}
-
-/// Under loom, makes every deadline set so far pass: the clock jumps far ahead (past
-/// `coop::deadline_after`'s saturation too) and every thread in a timed park is unparked (it
-/// then sees its deadline passed). Deadlines set after the call pass at the next one.
-#[cfg(spindle_loom)]
-pub fn pass_deadlines() {
-    let sleepers = {
-        let mut clock = virtual_clock::CLOCK.lock().unwrap();
-        clock.jumps += 1;
-        std::mem::take(&mut clock.sleepers)
-    };
-    for t in sleepers {
-        t.unpark();
-    }
-}
-
-#[cfg(spindle_loom)]
-mod virtual_clock {
-    use std::time::{Duration, Instant};
-
-    /// How far each [`pass_deadlines`](super::pass_deadlines) moves the clock: more than any
-    /// timeout (`coop::deadline_after` saturates at 100 years).
-    const JUMP: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
-
-    /// The model's clock, fresh in every loom execution.
-    #[derive(Default)]
-    pub(super) struct Clock {
-        /// How many times the model passed the deadlines.
-        pub(super) jumps: u32,
-        /// Threads in a timed park since the last jump.
-        pub(super) sleepers: Vec<loom::thread::Thread>,
-    }
-
-    impl Clock {
-        pub(super) fn now(&self) -> Instant {
-            static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-            *BASE.get_or_init(Instant::now) + JUMP * self.jumps
-        }
-    }
-
-    loom::lazy_static! {
-        pub(super) static ref CLOCK: loom::sync::Mutex<Clock> = loom::sync::Mutex::new(Clock::default());
     }
 }
 
