@@ -4,7 +4,7 @@
 //!
 //! This file is the ground floor: it imports nothing of the crate.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The current time as the scheduler sees it.
 #[inline]
@@ -14,6 +14,14 @@ pub(crate) fn now() -> Instant {
     return virtual_clock::CLOCK.lock().unwrap().now();
     #[cfg(not(spindle_loom))]
     Instant::now()
+}
+
+/// The deadline `d` from [`now`], saturating 100 years ahead (a timeout of `Duration::MAX`
+/// waits "forever" without overflowing `Instant`).
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Under loom, for a thread about to park until `deadline`: `false` if the deadline has
@@ -30,7 +38,7 @@ pub(crate) fn register_sleeper(deadline: Instant) -> bool {
 }
 
 /// Under loom, makes every deadline set so far pass: the clock jumps far ahead (past
-/// `coop::deadline_after`'s saturation too) and every thread in a timed park is unparked (it
+/// `deadline_after`'s saturation too) and every thread in a timed park is unparked (it
 /// then sees its deadline passed). Deadlines set after the call pass at the next one. Loom
 /// has no time of its own: "the deadline passed" is an event the model places, and loom
 /// explores every interleaving of it with the other threads.
@@ -51,7 +59,7 @@ mod virtual_clock {
     use std::time::{Duration, Instant};
 
     /// How far each [`pass_deadlines`](super::pass_deadlines) moves the clock: more than any
-    /// timeout (`coop::deadline_after` saturates at 100 years).
+    /// timeout (`deadline_after` saturates at 100 years).
     const JUMP: Duration = Duration::from_secs(1000 * 365 * 24 * 3600);
 
     /// The model's clock, fresh in every loom execution.

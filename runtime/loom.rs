@@ -8,7 +8,7 @@
 //! waiters are OS threads (`tests/loom_sync.rs`). The green-thread half of the protocols is
 //! checked apart, by the library's `loom_*` unit tests (`cargo test --lib loom`), with loom
 //! threads standing in for the workers and the wakers: the park/wake epoch state machine
-//! (`coop::park::ParkState`) and the join/complete hand-off (`Header::complete` and
+//! (`task::park_state::ParkState`) and the join/complete hand-off (`Header::complete` and
 //! `set_join_waiter`; the result slot and the joiner's waiter are this module's
 //! `UnsafeCell`s, so loom checks them for data races).
 //!
@@ -102,15 +102,6 @@ pub(crate) fn park_until(deadline: std::time::Instant) {
             std::thread::park_timeout(deadline - now);
         }
     }
-}
-
-/// Whether the caller runs in a green thread (never, under loom).
-#[inline]
-pub(crate) fn in_green_thread() -> bool {
-    #[cfg(spindle_loom)]
-    return false;
-    #[cfg(not(spindle_loom))]
-    return crate::coop::running().is_some();
 }
 
 /// The short lock guarding a primitive's state and wait lists. Critical sections are a few
@@ -227,3 +218,6 @@ impl<T> Lock<T> {
         self.0.lock().unwrap()
     }
 }
+
+// Old path, kept until the primitives are moved over.
+pub(crate) use crate::task::in_green_thread;

@@ -1,7 +1,8 @@
 //! The preemptive backend: every task is an OS thread, and the OS schedules them.
 //!
-//! Tasks share the cooperative backend's [`TaskCell`] (header, body, result slot), so a
-//! [`JoinHandle`] is one type whichever runtime made it. `block_on` runs its closure on a
+//! Tasks are the task layer's [`TaskCell`] (header, body, result slot), as green threads
+//! are, so a [`JoinHandle`] is one type whichever runtime made it; their scheduling state
+//! stays empty (the OS schedules them, and they park as OS threads). `block_on` runs its closure on a
 //! new thread, waits for every non-daemon thread, and leaves daemon threads detached, as
 //! Python does at exit.
 
@@ -11,9 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use crate::context::Home;
-use crate::coop::TaskSched;
-use crate::task::{Header, JoinHandle, Slot, TaskCell, TaskRef};
+use crate::task::{FirstTaskGuard, Header, JoinHandle, Slot, TaskCell, TaskRef, TaskSched};
 
 /// State shared by a preemptive runtime's handle and its threads.
 pub(crate) struct Shared {
@@ -47,12 +46,12 @@ pub(crate) fn current_task() -> Option<TaskRef> {
 }
 
 /// The runtime of the preemptive task on this thread, and whether that task is a daemon.
-pub(crate) fn home() -> Option<(Home, bool)> {
+pub(crate) fn home() -> Option<(Arc<Shared>, bool)> {
     CURRENT
         .try_with(|c| {
             c.borrow()
                 .as_ref()
-                .map(|(s, t)| (Home::Preempt(s.clone()), t.header.daemon))
+                .map(|(s, t)| (s.clone(), t.header.daemon))
         })
         .ok()
         .flatten()
@@ -95,7 +94,7 @@ impl Preempt {
             Ok(h) => h,
             Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
         };
-        let first = crate::task::FirstTaskGuard(&handle);
+        let first = FirstTaskGuard(&handle);
         let mut g = self
             .shared
             .quiet_lock

@@ -8,18 +8,16 @@
 //! moved) — and parks; its waiter is published after the switch, and re-checks the bits
 //! under the same lock the event handler sets them under, so no edge is lost (pitfall 9).
 
-use std::io;
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use mio::unix::SourceFd;
 use slab::Slab;
 
-use super::Shared;
 use crate::loom::Lock;
 use crate::task::Waiter;
+
+/// The token of each worker's `mio::Waker` (no socket has it).
+pub(crate) const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
 
 /// Readable (or read-closed, or error).
 pub(crate) const READABLE: u8 = 1;
@@ -110,81 +108,6 @@ impl ScheduledIo {
     }
 }
 
-/// A socket's registration with one worker's poll.
-pub(crate) struct Registration {
-    pub(crate) io: Arc<ScheduledIo>,
-    shared: Arc<Shared>,
-    worker: usize,
-    token: usize,
-    fd: RawFd,
-}
-
-impl Registration {
-    /// Registers `fd` with the poll of the worker running the calling green thread.
-    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        let worker = super::worker::current()
-            .ok_or_else(|| io::Error::other("spindle: socket registration outside a worker"))?;
-        let shared = worker.shared.clone();
-        let remote = &shared.workers[worker.index];
-        let io = Arc::new(ScheduledIo::default());
-        let token = remote.io.lock().insert(io.clone());
-        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        if let Err(e) = remote
-            .registry
-            .register(&mut SourceFd(&fd), mio::Token(token), interest)
-        {
-            remote.io.lock().remove(token);
-            return Err(e);
-        }
-        remote.io_count.fetch_add(1, Ordering::Relaxed);
-        Ok(Registration {
-            io,
-            worker: worker.index,
-            shared,
-            token,
-            fd,
-        })
-    }
-
-    /// Parks the calling green thread until `interest` is ready or `deadline` passes.
-    /// Returns whether it is ready.
-    #[track_caller]
-    pub(crate) fn wait(&self, interest: u8, deadline: Option<Instant>, what: &'static str) -> bool {
-        let task = super::running().expect("called from a green thread");
-        let location = std::panic::Location::caller();
-        super::set_wait_site(
-            task,
-            Some(crate::sync::wait::WaitSite {
-                what,
-                location,
-                // Readiness comes from outside the runtime.
-                outside: true,
-                owner: None,
-            }),
-        );
-        let io = &*self.io;
-        let mut register = |w: Waiter| {
-            if let Some(d) = deadline {
-                super::add_timer(d, w.clone());
-            }
-            io.register(interest, w);
-        };
-        // SAFETY: `task` is the task running on this thread.
-        unsafe { super::park(task, &mut register) };
-        super::set_wait_site(task, None);
-        self.io.is_ready(interest)
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let remote = &self.shared.workers[self.worker];
-        let _ = remote.registry.deregister(&mut SourceFd(&self.fd));
-        remote.io.lock().try_remove(self.token);
-        remote.io_count.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// A worker's table of registrations, by token.
 pub(crate) type IoTable = Lock<Slab<Arc<ScheduledIo>>>;
 
@@ -192,7 +115,7 @@ pub(crate) type IoTable = Lock<Slab<Arc<ScheduledIo>>>;
 pub(crate) fn dispatch(table: &IoTable, events: &mio::Events) {
     for ev in events.iter() {
         let token = ev.token().0;
-        if token == super::worker::WAKE_TOKEN.0 {
+        if token == WAKE_TOKEN.0 {
             continue;
         }
         let mut ready = 0;
@@ -208,3 +131,6 @@ pub(crate) fn dispatch(table: &IoTable, events: &mio::Events) {
         }
     }
 }
+
+// Old path, kept until `net` is moved over.
+pub(crate) use super::registration::Registration;

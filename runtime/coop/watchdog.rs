@@ -6,44 +6,12 @@
 //! resume (relaxed stores, no fences); the watchdog samples them a few times per threshold.
 //! A worker whose counter has not moved while a task runs has been stuck in that one run.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::Shared;
-
-/// Names of the runtime's named, live tasks, so a report can name a task from its id
-/// without touching the task itself (which its worker may free at any moment).
-#[derive(Default)]
-pub(crate) struct Names {
-    map: Mutex<HashMap<u64, Box<str>>>,
-}
-
-impl Names {
-    pub(crate) fn insert(&self, id: u64, name: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, name.into());
-    }
-
-    pub(crate) fn remove(&self, id: u64) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
-    }
-
-    fn get(&self, id: u64) -> Option<Box<str>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()
-    }
-}
+use super::shared::Shared;
 
 /// Tells the watchdog thread to stop.
 #[derive(Default)]

@@ -1,10 +1,10 @@
 //! One worker of the cooperative runtime: its loop, its run queue, its timers, its table of
 //! started tasks and its `mio::Poll`. Everything here is touched only by the worker's own
-//! thread; what other threads may touch lives in [`Remote`](super::Remote).
+//! thread; what other threads may touch lives in [`Remote`](super::shared::Remote). Also
+//! what a green thread asks of the worker running it: a timer, a sleep, its runtime.
 
 use std::cell::{Cell, RefCell};
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
-use super::{Local, Resume, Shared, Suspend, TaskCoroutine};
+use super::reactor;
+use super::shared::{Blocked, Shared};
+use super::timers::Timers;
 use crate::stack::overflow;
-use crate::task::{Body, TaskRef, Waiter};
-
-/// The token of the worker's `mio::Waker`.
-pub(crate) const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+use crate::task::{Body, Local, Resume, Suspend, TaskCoroutine, TaskRef, Waiter};
 
 /// Every this many scheduling ticks a worker looks at its inbox, timers and the global
 /// injector even when its local queue is busy, so nothing starves.
@@ -26,30 +25,6 @@ const MAINTENANCE_TICKS: u32 = 61;
 
 /// How long an idle worker of a multi-worker runtime spins for work before it sleeps.
 const IDLE_SPIN: Duration = Duration::from_micros(20);
-
-/// A pending wake-up at a deadline. Ordered so that `BinaryHeap` pops the earliest first.
-struct Timer {
-    deadline: Instant,
-    seq: u64,
-    waiter: Waiter,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Timer) -> bool {
-        self.cmp(other) == CmpOrdering::Equal
-    }
-}
-impl Eq for Timer {}
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Timer) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Timer {
-    fn cmp(&self, other: &Timer) -> CmpOrdering {
-        (other.deadline, other.seq).cmp(&(self.deadline, self.seq))
-    }
-}
 
 /// A worker thread's scheduler state.
 pub(crate) struct Worker {
@@ -62,11 +37,10 @@ pub(crate) struct Worker {
     /// FIFO order, while spawned tasks stay stealable until their turn comes.
     runq: RefCell<VecDeque<Option<TaskRef>>>,
     /// The owning end of this worker's deque of unstarted tasks (FIFO); other workers
-    /// steal through the `Stealer` in [`Remote`](super::Remote).
+    /// steal through the `Stealer` in [`Remote`](super::shared::Remote).
     fresh: Deque<TaskRef>,
     /// Pending timers of this worker's tasks.
-    timers: RefCell<BinaryHeap<Timer>>,
-    timer_seq: Cell<u64>,
+    timers: Timers,
     /// Every started, unfinished task bound to this worker (so a shutdown can find parked
     /// daemons that nothing else refers to).
     tasks: RefCell<Slab<TaskRef>>,
@@ -109,8 +83,7 @@ impl Worker {
             shared,
             runq: RefCell::new(VecDeque::with_capacity(256)),
             fresh,
-            timers: RefCell::new(BinaryHeap::new()),
-            timer_seq: Cell::new(0),
+            timers: Timers::default(),
             tasks: RefCell::new(Slab::new()),
             switches: Cell::new(0),
             answered: Cell::new(0),
@@ -218,7 +191,7 @@ impl Worker {
                 .poll(&mut events, Some(Duration::ZERO))
                 .is_ok()
             {
-                super::reactor::dispatch(&remote.io, &events);
+                reactor::dispatch(&remote.io, &events);
             }
         }
         let inbox = &self.shared.workers[self.index].inbox;
@@ -270,33 +243,14 @@ impl Worker {
 
     /// Adds a timer that wakes `waiter` at `deadline`.
     pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) {
-        let seq = self.timer_seq.get();
-        self.timer_seq.set(seq + 1);
-        self.timers.borrow_mut().push(Timer {
-            deadline,
-            seq,
-            waiter,
-        });
+        self.timers.add(deadline, waiter);
     }
 
     fn fire_timers(&self) {
-        if self.timers.borrow().is_empty() {
+        if self.timers.is_empty() {
             return;
         }
-        let now = crate::clock::now();
-        loop {
-            let due = {
-                let mut timers = self.timers.borrow_mut();
-                match timers.peek() {
-                    Some(t) if t.deadline <= now => timers.pop(),
-                    _ => None,
-                }
-            };
-            match due {
-                Some(t) => t.waiter.wake(),
-                None => break,
-            }
-        }
+        self.timers.fire(crate::clock::now());
     }
 
     /// Runs one scheduled task until it yields, parks or ends.
@@ -331,9 +285,11 @@ impl Worker {
         remote
             .running
             .store(task.header.label.id, Ordering::Relaxed);
-        super::RUNNING_TASK.with(|r| r.set(Some(NonNull::from(&*task))));
+        crate::task::set_running(Some(NonNull::from(&*task)));
+        overflow::set_running_label(Some(&task.header.label));
         let result = co.resume(input);
-        super::RUNNING_TASK.with(|r| r.set(None));
+        overflow::set_running_label(None);
+        crate::task::set_running(None);
         remote.running.store(0, Ordering::Relaxed);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
@@ -447,12 +403,11 @@ impl Worker {
             remote.sleeping.store(false, Ordering::SeqCst);
             return;
         }
-        self.drop_stale_timers();
+        self.timers.drop_stale();
         let timeout = self
             .timers
-            .borrow()
-            .peek()
-            .map(|t| t.deadline.saturating_duration_since(crate::clock::now()));
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(crate::clock::now()));
         if timeout != Some(Duration::ZERO) {
             if timeout.is_none() {
                 remote.forever.store(true, Ordering::SeqCst);
@@ -467,7 +422,7 @@ impl Worker {
             // An interrupted poll (EINTR) just ends the wait early.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
             remote.forever.store(false, Ordering::SeqCst);
-            super::reactor::dispatch(&remote.io, &events);
+            reactor::dispatch(&remote.io, &events);
         }
         remote.sleeping.store(false, Ordering::SeqCst);
         self.fire_timers();
@@ -480,7 +435,7 @@ impl Worker {
         let remote = &self.shared.workers[self.index];
         // Not with timers or sockets pending: their events arrive only through the poll.
         if self.shared.workers.len() < 2
-            || !self.timers.borrow().is_empty()
+            || !self.timers.is_empty()
             || remote.io_count.load(Ordering::Relaxed) != 0
         {
             return false;
@@ -504,16 +459,6 @@ impl Worker {
         }
     }
 
-    /// Drops timers at the top of the heap whose wait already ended (the task was woken
-    /// another way): their wake would do nothing, and they would keep this worker from
-    /// sleeping without a deadline (which the deadlock check looks for).
-    fn drop_stale_timers(&self) {
-        let mut timers = self.timers.borrow_mut();
-        while timers.peek().is_some_and(|t| t.waiter.is_stale()) {
-            timers.pop();
-        }
-    }
-
     /// Answers the deadlock detector's request for this worker's parked tasks, if one is new.
     fn answer_snapshot(&self) {
         let remote = &self.shared.workers[self.index];
@@ -527,7 +472,7 @@ impl Worker {
             .borrow()
             .iter()
             .filter(|(_, t)| t.header.sched.state.is_parked())
-            .map(|(_, t)| super::Blocked {
+            .map(|(_, t)| Blocked {
                 id: t.header.label.id,
                 name: t.header.name().map(String::from),
                 site: t.header.sched.wait_site.get(),
@@ -556,7 +501,7 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         // Timers may hold waiters of tasks long finished; drop them before the tasks' table.
-        self.timers.get_mut().clear();
+        self.timers.clear();
         // A runtime is only dropped with no task alive (block_on waits for all), but should a
         // started task remain, its coroutine must be unwound here, on the thread that ran it,
         // not wherever the last handle to the task happens to be dropped.
@@ -567,4 +512,37 @@ impl Drop for Worker {
             drop(co);
         }
     }
+}
+
+/// Adds a timer on the current worker (no-op off a worker).
+#[cfg_attr(spindle_loom, allow(dead_code))]
+pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
+    if let Some(worker) = current() {
+        worker.add_timer(deadline, waiter);
+    }
+}
+
+/// Sleeps the running task until `deadline` on its worker's timers.
+///
+/// # Safety
+/// - `task` is the task running on this thread.
+pub(crate) unsafe fn sleep_until(
+    task: NonNull<crate::task::TaskCell<dyn Body>>,
+    deadline: Instant,
+) {
+    while crate::clock::now() < deadline {
+        let mut register = |w: Waiter| add_timer(deadline, w);
+        // SAFETY: forwarded from the caller.
+        unsafe { crate::task::park(task, &mut register) };
+    }
+}
+
+/// The number of workers of the runtime running on this thread (0 off a worker).
+pub(crate) fn current_worker_count() -> usize {
+    current().map_or(0, |w| w.shared.workers.len())
+}
+
+/// The runtime of the worker running on this thread, if any.
+pub(crate) fn current_shared() -> Option<Arc<Shared>> {
+    current().map(|w| w.shared.clone())
 }

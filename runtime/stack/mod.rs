@@ -26,6 +26,8 @@
 
 pub(crate) mod overflow;
 
+pub(crate) use overflow::TaskLabel;
+
 use std::cell::RefCell;
 use std::fmt;
 use std::io;

@@ -16,8 +16,8 @@ use crate::sys;
 
 /// What the handler knows of the task running on a thread.
 ///
-/// Lives in the task's header; the handler finds it through the scheduler's record of the
-/// task running on the faulting thread ([`crate::coop::running`]).
+/// Lives in the task's header; the handler finds it through [`RUNNING_LABEL`], which the
+/// worker sets around each resume ([`set_running_label`]).
 #[derive(Debug)]
 pub(crate) struct TaskLabel {
     /// The task's id.
@@ -205,14 +205,27 @@ impl Buf {
     }
 }
 
-/// The label of the task running on this thread. The scheduler's thread-local is
-/// const-initialised and has no destructor, so reading it from a signal handler performs no
-/// lazy initialisation.
+thread_local! {
+    /// The label of the task running on this thread, set by its worker around each resume.
+    /// Const-initialised and without a destructor, so reading it from a signal handler
+    /// performs no lazy initialisation.
+    static RUNNING_LABEL: Cell<*const TaskLabel> = const { Cell::new(ptr::null()) };
+}
+
+/// Records the label of the task a worker is about to resume on this thread (`None` once it
+/// is back). The label must stay alive until it is cleared (its task's header does: the
+/// worker holds the task while it runs).
+#[inline]
+pub(crate) fn set_running_label(label: Option<&TaskLabel>) {
+    RUNNING_LABEL.with(|l| l.set(label.map_or(ptr::null(), |l| l as *const TaskLabel)));
+}
+
+/// The label of the task running on this thread.
 fn running_label<'a>() -> Option<&'a TaskLabel> {
-    let task = crate::coop::running()?;
-    // SAFETY: the running task's worker holds it alive while it runs on this thread (and
-    // the fault happened during that run); we only read its label.
-    Some(unsafe { &(*task.as_ptr()).header.label })
+    let label = RUNNING_LABEL.with(|l| l.get());
+    // SAFETY: a non-null label belongs to the task running on this thread, which its worker
+    // holds alive while it runs (and the fault happened during that run); we only read it.
+    unsafe { label.as_ref() }
 }
 
 /// Formats the report for a fault in the guard of a stack of `usable` bytes whose usable

@@ -21,10 +21,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::Location;
 use std::time::Instant;
 
 use crate::loom::{Lock, LockGuard};
+pub(crate) use crate::task::WaitSite;
 use crate::task::Waiter;
 
 /// One parked waiter.
@@ -128,20 +128,6 @@ pub(crate) fn wake_all(entries: VecDeque<Entry>) {
     }
 }
 
-/// Where a task waits, for the deadlock report.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct WaitSite {
-    /// The primitive and operation, e.g. `Mutex::lock`.
-    pub(crate) what: &'static str,
-    /// The user's call site.
-    pub(crate) location: &'static Location<'static>,
-    /// The primitive can be released from outside the runtime: never a deadlock.
-    pub(crate) outside: bool,
-    /// The task holding the resource, where the primitive knows it (a mutex's owner, a
-    /// joined task).
-    pub(crate) owner: Option<u64>,
-}
-
 /// How a wait ended without its `attempt` succeeding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Woken {
@@ -182,7 +168,7 @@ pub(crate) fn wait<S, R>(mut w: Wait<'_, S, R>) -> Result<R, Woken> {
             return Err(Woken::TimedOut);
         }
     }
-    if crate::loom::in_green_thread() {
+    if crate::task::in_green_thread() {
         wait_green(w)
     } else {
         wait_thread(&mut w)
@@ -214,7 +200,7 @@ impl<S> Drop for Unregister<'_, S> {
 #[cfg(not(spindle_loom))]
 #[inline]
 fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
-    let task = crate::coop::running().expect("checked by the caller");
+    let task = crate::task::running().expect("checked by the caller");
     let mut guard = Unregister {
         lock: w.lock,
         list: w.list,
@@ -225,7 +211,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let mut result = None;
     let mut after = w.after_register;
     let attempt = w.attempt;
-    crate::coop::set_wait_site(task, Some((w.site)()));
+    crate::task::set_wait_site(task, Some((w.site)()));
     loop {
         {
             let (result, id) = (&mut result, &mut guard.id);
@@ -247,36 +233,36 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
                 }
             };
             // SAFETY: `task` is the task running on this thread.
-            unsafe { crate::coop::park(task, &mut register) };
+            unsafe { crate::task::park(task, &mut register) };
         }
         if let Some(r) = result.take() {
-            crate::coop::set_wait_site(task, None);
+            crate::task::set_wait_site(task, None);
             return Ok(r);
         }
         let id = guard.id.take().expect("registered when the attempt failed");
         // Wakes are exact: without a deadline, only a notifier's pop can have woken us —
         // unless a cancellation resumed a task that is already unwinding (then check).
         if w.deadline.is_none() && !std::thread::panicking() {
-            crate::coop::set_wait_site(task, None);
+            crate::task::set_wait_site(task, None);
             return Err(Woken::Notified);
         }
         let mut g = w.lock.lock();
         if !(w.list)(&mut g).remove(id) {
             drop(g);
-            crate::coop::set_wait_site(task, None);
+            crate::task::set_wait_site(task, None);
             return Err(Woken::Notified);
         }
         let timed_out = w.deadline.is_some_and(|d| crate::clock::now() >= d);
         if timed_out {
             drop(g);
-            crate::coop::set_wait_site(task, None);
+            crate::task::set_wait_site(task, None);
             return Err(Woken::TimedOut);
         }
         // Woken early without a notification (a cancellation that could not unwind):
         // register again, unless the operation can now go through.
         if let Some(r) = attempt(&mut g) {
             drop(g);
-            crate::coop::set_wait_site(task, None);
+            crate::task::set_wait_site(task, None);
             return Ok(r);
         }
     }

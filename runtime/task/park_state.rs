@@ -1,4 +1,5 @@
-//! The park/wake state machine of a green thread (invariants 2 and 3 of the module doc).
+//! The park/wake state machine of a green thread (invariants 2 and 3 of the cooperative
+//! backend, `coop/mod.rs`).
 //!
 //! One word, `epoch << 2 | state`, with the states [`SCHEDULED`], [`RUNNING`], [`PARKED`] and
 //! [`DONE`]. The owning worker moves the task between states with plain stores (it alone
@@ -152,7 +153,7 @@ mod loom_tests {
             })
         }
 
-        /// `coop::wake`: reschedule if still in that park, then queue the task.
+        /// `Waiter::wake`: reschedule if still in that park, then queue the task.
         fn wake(&self, epoch: u64) -> bool {
             let won = self.ps.wake(epoch);
             if won {
@@ -320,19 +321,21 @@ mod loom_tests {
     /// The join hand-off with a green joiner: the joiner task sees its joinee unfinished,
     /// parks, and its worker registers the join waiter (a `Waiter::Task` for that park) with
     /// `set_join_waiter`; the joinee's runner (another thread) writes the result and calls
-    /// `complete()`, whose wake goes through `coop::wake`. The joiner is rescheduled only
+    /// `complete()`, whose wake goes through `Waiter::wake`. The joiner is rescheduled only
     /// after completion, exactly once, and reads the result (loom checks the result slot and
     /// the waiter slot for data races).
     #[test]
     fn loom_green_join_is_woken_after_complete() {
-        use crate::task::{Header, JoinHandle, Slot, TaskCell, TaskRef, Waiter};
+        use crate::task::body::Slot;
+        use crate::task::cell::{Header, TaskCell, TaskRef, TaskSched, Waiter};
+        use crate::task::join::JoinHandle;
         model(|| {
             let joinee = std::sync::Arc::new(TaskCell {
-                header: Header::new(None, false, super::super::TaskSched::new(None, None)),
+                header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| 42u32),
             });
             let joiner: TaskRef = std::sync::Arc::new(TaskCell {
-                header: Header::new(None, false, super::super::TaskSched::new(None, None)),
+                header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| ()),
             });
             let joinee_ref: TaskRef = joinee.clone();
@@ -356,7 +359,7 @@ mod loom_tests {
                 };
                 // SAFETY: the one join registration of this task.
                 unsafe { joinee_ref.header.set_join_waiter(waiter) };
-                // Until the wake reschedules it (`coop::schedule` queues nothing for a task
+                // Until the wake reschedules it (`Scheduler::schedule` queues nothing for a task
                 // without a runtime, so the worker watches the state).
                 while !ps.is_scheduled_in(e1) {
                     thread::yield_now();

@@ -1,0 +1,167 @@
+//! The cooperative runtime as its `Runtime` handle holds it: starting the workers (and the
+//! stall watchdog), `block_on` (run the first task, wait for every non-daemon task, report a
+//! deadlock, cancel the daemons left), and shutting down.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_deque::{Injector, Worker as Deque};
+use crossbeam_queue::SegQueue;
+
+use super::blocking::BlockingPool;
+use super::names::Names;
+use super::reactor::WAKE_TOKEN;
+use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
+use super::spawn::spawn;
+use super::watchdog;
+use super::worker::Worker;
+use crate::task::FirstTaskGuard;
+
+/// The cooperative runtime as its `Runtime` handle holds it.
+pub(crate) struct Coop {
+    shared: Arc<Shared>,
+    threads: Vec<thread::JoinHandle<()>>,
+    watchdog: Option<thread::JoinHandle<()>>,
+    stop_watchdog: Arc<watchdog::Stop>,
+    /// `block_on` calls run one after another.
+    serial: Mutex<()>,
+}
+
+impl Coop {
+    /// Starts `workers` worker threads.
+    pub(crate) fn start(config: Config) -> io::Result<Coop> {
+        let workers = config.workers;
+        let mut locals = Vec::with_capacity(workers);
+        let mut remotes = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let poll = mio::Poll::new()?;
+            let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+            let fresh = Deque::new_fifo();
+            let registry = poll.registry().try_clone()?;
+            remotes.push(Remote {
+                inbox: SegQueue::new(),
+                fresh: fresh.stealer(),
+                waker,
+                registry,
+                io: crate::loom::Lock::new(slab::Slab::new()),
+                io_count: AtomicUsize::new(0),
+                sleeping: AtomicBool::new(false),
+                switches: AtomicU64::new(0),
+                running: AtomicU64::new(0),
+                forever: AtomicBool::new(false),
+                snapshot_req: AtomicU64::new(0),
+                snapshot: Mutex::new((0, Vec::new())),
+            });
+            locals.push((poll, fresh));
+        }
+        let shared = Arc::new(Shared {
+            workers: remotes.into_boxed_slice(),
+            injector: Injector::new(),
+            live: AtomicU64::new(0),
+            cancelling: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            quiet_lock: Mutex::new(()),
+            quiet: Condvar::new(),
+            stack_size: config.stack_size,
+            blocking: Arc::new(BlockingPool::new(config.max_blocking_threads)),
+            names: Names::default(),
+            watch_names: config.stall_threshold.is_some(),
+        });
+        let mut coop = Coop {
+            shared: shared.clone(),
+            threads: Vec::with_capacity(workers),
+            watchdog: None,
+            stop_watchdog: Arc::new(watchdog::Stop::default()),
+            serial: Mutex::new(()),
+        };
+        for (index, (poll, fresh)) in locals.into_iter().enumerate() {
+            let shared = shared.clone();
+            let t = thread::Builder::new()
+                .name(format!("spindle-worker-{index}"))
+                .spawn(move || Worker::new(index, shared, poll, fresh).run())?;
+            coop.threads.push(t);
+        }
+        if let Some(threshold) = config.stall_threshold {
+            coop.watchdog = Some(watchdog::start(
+                shared,
+                threshold,
+                coop.stop_watchdog.clone(),
+            )?);
+        }
+        Ok(coop)
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Runs `f` as the first task and waits for it and every non-daemon task, then cancels
+    /// the daemons left and waits for them to unwind.
+    #[track_caller]
+    pub(crate) fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
+        let handle = match spawn(
+            self.shared.clone(),
+            f,
+            Some("main".into()),
+            false,
+            self.shared.stack_size,
+        ) {
+            Ok(h) => h,
+            Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
+        };
+        let first = FirstTaskGuard(&handle);
+        let mut round = 0;
+        let report = loop {
+            if self
+                .shared
+                .wait_zero_timeout(LIVE_NONDAEMON, Duration::from_millis(200))
+            {
+                break None;
+            }
+            round += 1;
+            if let Some(report) = self.shared.detect_deadlock(round) {
+                break Some(report);
+            }
+        };
+        if self.shared.live.load(Ordering::Acquire) != 0 {
+            self.shared.cancelling.store(true, Ordering::SeqCst);
+            self.shared.notify_all();
+            self.shared.wait_zero(LIVE_ALL);
+            self.shared.cancelling.store(false, Ordering::SeqCst);
+        }
+        // Every task has ended (the first one too: run, unwound or cancelled unstarted).
+        drop(first);
+        if let Some(report) = report {
+            // Drop the first task's result here, not wherever its cell is dropped last.
+            drop(handle.join());
+            panic!("{report}");
+        }
+        match handle.join() {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+impl Drop for Coop {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.stop_watchdog.stop();
+        if let Some(t) = self.watchdog.take() {
+            let _ = t.join();
+        }
+        self.shared.blocking.shutdown();
+    }
+}

@@ -1,0 +1,200 @@
+//! What the threads of a cooperative runtime share: [`Shared`] (the injector, the live-task
+//! count `block_on` waits on, the blocking pool, shutdown flags) and, per worker, the
+//! [`Remote`] half that other threads touch (its inbox, the stealing end of its deque, its
+//! waker and poll registry, the counters the watchdog and the deadlock detector read); and
+//! how to wake a sleeping worker.
+
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crossbeam_deque::{Injector, Stealer};
+use crossbeam_queue::SegQueue;
+
+use super::blocking::BlockingPool;
+use super::names::Names;
+use super::reactor::IoTable;
+use crate::task::{Header, TaskRef, WaitSite};
+
+/// What other threads may touch of one worker.
+pub(crate) struct Remote {
+    /// Started tasks woken by other threads, waiting to rejoin this worker's run queue.
+    pub(crate) inbox: SegQueue<TaskRef>,
+    /// The stealing end of the worker's deque of unstarted tasks (the worker owns the other
+    /// end); idle workers steal half from here.
+    pub(crate) fresh: Stealer<TaskRef>,
+    /// Wakes the worker out of its `mio::Poll`.
+    pub(crate) waker: mio::Waker,
+    /// Registers sockets with the worker's poll (from any thread).
+    pub(crate) registry: mio::Registry,
+    /// The sockets registered with the worker's poll, by token.
+    pub(crate) io: IoTable,
+    /// How many sockets are registered (the worker polls for I/O while busy only if any).
+    pub(crate) io_count: AtomicUsize,
+    /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it.
+    pub(crate) sleeping: AtomicBool,
+    /// Resumes so far (relaxed; read by the stall watchdog).
+    pub(crate) switches: AtomicU64,
+    /// Id of the task running now, or 0 (relaxed; read by the stall watchdog).
+    pub(crate) running: AtomicU64,
+    /// Set while the worker sleeps with no timer pending: only a wake from elsewhere can
+    /// end that sleep (read by the deadlock detector).
+    pub(crate) forever: AtomicBool,
+    /// The deadlock detector's latest request for a list of this worker's parked tasks.
+    pub(crate) snapshot_req: AtomicU64,
+    /// The answer: the request it answers, and the worker's parked tasks.
+    pub(crate) snapshot: Mutex<(u64, Vec<Blocked>)>,
+}
+
+/// A parked task as the deadlock report sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Blocked {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    pub(crate) site: Option<WaitSite>,
+}
+
+/// The runtime state shared by its workers, its handle and every task.
+pub(crate) struct Shared {
+    pub(crate) workers: Box<[Remote]>,
+    /// Unstarted tasks spawned from outside the workers.
+    pub(crate) injector: Injector<TaskRef>,
+    /// Tasks spawned and not yet finished: all of them in the high 32 bits ([`LIVE_ALL`]),
+    /// the non-daemon ones in the low 32 bits ([`LIVE_NONDAEMON`]). One atomic for both, so a
+    /// spawn or a finish costs one read-modify-write.
+    pub(crate) live: AtomicU64,
+    /// Set while `block_on` cancels the daemons left after its last non-daemon task.
+    pub(crate) cancelling: AtomicBool,
+    /// Set when the `Runtime` is dropped: workers exit.
+    pub(crate) shutdown: AtomicBool,
+    /// `block_on` sleeps here until a live count it waits on reaches zero.
+    pub(crate) quiet_lock: Mutex<()>,
+    pub(crate) quiet: Condvar,
+    /// Default stack size of tasks.
+    pub(crate) stack_size: usize,
+    /// Threads for `spawn_blocking`.
+    pub(crate) blocking: Arc<BlockingPool>,
+    /// Names of named live tasks, for the stall watchdog (kept only when it runs).
+    pub(crate) names: Names,
+    pub(crate) watch_names: bool,
+}
+
+/// How to build a cooperative runtime.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) stack_size: usize,
+    /// Report runs longer than this; `None` turns the watchdog off.
+    pub(crate) stall_threshold: Option<Duration>,
+    pub(crate) max_blocking_threads: usize,
+}
+
+impl Shared {
+    /// Wakes worker `w` if it sleeps (call after publishing work for it).
+    pub(crate) fn notify(&self, w: usize) {
+        fence(Ordering::SeqCst);
+        let remote = &self.workers[w];
+        if remote.sleeping.load(Ordering::SeqCst) && remote.sleeping.swap(false, Ordering::SeqCst) {
+            // A failed wake leaves the worker to its next timer; nothing better can be done.
+            let _ = remote.waker.wake();
+        }
+    }
+
+    /// Wakes one sleeping worker other than `me` so it can steal what `me` just spawned. Only
+    /// a hint, so no fence: `me` runs the task itself if nobody comes.
+    pub(crate) fn hint_idle_worker(&self, me: usize) {
+        for (i, remote) in self.workers.iter().enumerate() {
+            if i != me
+                && remote.sleeping.load(Ordering::Relaxed)
+                && remote.sleeping.swap(false, Ordering::SeqCst)
+            {
+                let _ = remote.waker.wake();
+                return;
+            }
+        }
+    }
+
+    /// Wakes one sleeping worker other than `except`, if any sleeps.
+    pub(crate) fn notify_one_except(&self, except: usize) {
+        fence(Ordering::SeqCst);
+        for (i, remote) in self.workers.iter().enumerate() {
+            if i != except
+                && remote.sleeping.load(Ordering::SeqCst)
+                && remote.sleeping.swap(false, Ordering::SeqCst)
+            {
+                let _ = remote.waker.wake();
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn notify_all(&self) {
+        fence(Ordering::SeqCst);
+        for remote in self.workers.iter() {
+            remote.sleeping.store(false, Ordering::SeqCst);
+            let _ = remote.waker.wake();
+        }
+    }
+
+    /// Accounts for a finished (or cancelled) task and tells `block_on` when a count it
+    /// waits on reaches zero.
+    pub(crate) fn task_finished(&self, header: &Header) {
+        if self.watch_names && header.name().is_some() {
+            self.names.remove(header.label.id);
+        }
+        let daemon = header.daemon;
+        let delta = live_delta(daemon);
+        let now = self.live.fetch_sub(delta, Ordering::AcqRel) - delta;
+        let quiet = now & LIVE_ALL == 0 || (!daemon && now & LIVE_NONDAEMON == 0);
+        if quiet {
+            let _g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.quiet.notify_all();
+        }
+    }
+
+    /// Blocks the calling (non-worker) thread until the `mask` bits of `live` read zero.
+    pub(crate) fn wait_zero(&self, mask: u64) {
+        let mut g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        while self.live.load(Ordering::Acquire) & mask != 0 {
+            g = self.quiet.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Like `wait_zero`, for at most `d`; returns whether the bits read zero.
+    pub(crate) fn wait_zero_timeout(&self, mask: u64, d: Duration) -> bool {
+        let g = self.quiet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (_g, _) = self
+            .quiet
+            .wait_timeout_while(g, d, |_| self.live.load(Ordering::Acquire) & mask != 0)
+            .unwrap_or_else(|e| e.into_inner());
+        self.live.load(Ordering::Acquire) & mask == 0
+    }
+
+    /// Whether nothing can run: every worker sleeps with no timer, no queue holds work, and
+    /// no blocking job is pending.
+    pub(crate) fn quiescent(&self) -> bool {
+        self.workers
+            .iter()
+            .all(|r| r.forever.load(Ordering::SeqCst) && r.inbox.is_empty() && r.fresh.is_empty())
+            && self.injector.is_empty()
+            && self.blocking.is_idle()
+    }
+
+    pub(crate) fn total_switches(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|r| r.switches.load(Ordering::SeqCst))
+            .sum()
+    }
+}
+
+/// The high half of [`Shared::live`]: every live task.
+pub(crate) const LIVE_ALL: u64 = !0 << 32;
+/// The low half of [`Shared::live`]: live non-daemon tasks.
+pub(crate) const LIVE_NONDAEMON: u64 = !0 >> 32;
+
+/// What one task adds to [`Shared::live`].
+#[inline]
+pub(crate) fn live_delta(daemon: bool) -> u64 {
+    (1 << 32) | u64::from(!daemon)
+}

@@ -1,0 +1,307 @@
+//! The task cell: one allocation per task, holding its [`Header`] (id, name, completion,
+//! joiner, scheduling state) and its body; the scheduling state a backend keeps in the
+//! header ([`TaskSched`]); the [`Scheduler`] interface through which a wake reaches the
+//! task's backend; and the [`Waiter`] that wakes a parked green thread or OS thread.
+//!
+//! A task is one `Arc<TaskCell<Slot<F, T>>>`. The scheduler sees it as
+//! `Arc<TaskCell<dyn Body>>` (run or cancel the closure) and the `JoinHandle` as
+//! `Arc<TaskCell<dyn Output<T>>>` (take the result); both are unsizing coercions of the same
+//! allocation.
+//!
+//! These types refer to each other (a header holds its joiner's `Waiter`, a `Waiter` holds
+//! its task, the scheduling state holds the coroutine whose park hands over a `Waiter`), so
+//! they share one file; everything else of the task layer builds on them.
+
+use std::cell::{Cell, UnsafeCell as StdUnsafeCell};
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::body::Body;
+use super::id::{next_id, TaskId};
+use super::park_state::ParkState;
+use super::wait_site::WaitSite;
+use crate::loom::{AtomicU8, UnsafeCell};
+use crate::stack::{PooledStack, StackReservation, TaskLabel};
+
+/// A task as the scheduler holds it.
+pub(crate) type TaskRef = Arc<TaskCell<dyn Body>>;
+
+/// A task's header followed by its body (closure and result slot).
+pub(crate) struct TaskCell<B: ?Sized> {
+    pub(crate) header: Header,
+    pub(crate) body: B,
+}
+
+/// Everything about a task except its closure and result.
+pub(crate) struct Header {
+    /// Id, name and stack range, readable by the overflow handler.
+    pub(crate) label: TaskLabel,
+    /// Whether the task is a daemon (does not keep `block_on` waiting).
+    pub(crate) daemon: bool,
+    /// Completion bits: [`COMPLETE`], [`JOIN_WAITING`].
+    done: AtomicU8,
+    /// The joiner's waiter. Written by the joiner before it sets `JOIN_WAITING`; read by the
+    /// runner only after it saw `JOIN_WAITING` (Acquire on `done`).
+    join_waiter: UnsafeCell<Option<Waiter>>,
+    /// Backend-specific scheduling state (the cooperative scheduler's lives here).
+    pub(crate) sched: TaskSched,
+}
+
+// SAFETY:
+// - `join_waiter` is touched by the joiner before `JOIN_WAITING` is published and by the
+//   runner only after it observed that bit, so the two never overlap (see the module doc);
+// - `sched` is not `Sync` by itself: its `Cell`s and `UnsafeCell` (the coroutine, the
+//   yielder, the wait site) are touched only by the one thread allowed at the time (the
+//   worker holding the task from a queue before it starts, its owning worker after), and
+//   the `!Send` coroutine is made, resumed and dropped on that worker (`Worker::finish`, or
+//   `Worker`'s drop for tasks still held at exit), never by whoever drops the last `Arc`;
+// - `label.stack` is written by the starting worker and read by the overflow handler on that
+//   same thread;
+// - every other field is immutable after construction or atomic.
+unsafe impl Sync for Header {}
+// SAFETY: as above: moving the header between threads moves no `!Send` value that another
+// thread would then touch (the coroutine is gone before a task can be dropped elsewhere).
+unsafe impl Send for Header {}
+
+const COMPLETE: u8 = 1;
+const JOIN_WAITING: u8 = 2;
+
+impl Header {
+    pub(crate) fn new(name: Option<String>, daemon: bool, sched: TaskSched) -> Header {
+        Header {
+            label: TaskLabel {
+                id: next_id().get(),
+                name: name.map(String::into_boxed_str),
+                stack: std::cell::Cell::new((0, 0)),
+            },
+            daemon,
+            done: AtomicU8::new(0),
+            join_waiter: UnsafeCell::new(None),
+            sched,
+        }
+    }
+
+    pub(crate) fn id(&self) -> TaskId {
+        TaskId::new(self.label.id)
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.label.name.as_deref()
+    }
+
+    #[inline]
+    pub(crate) fn is_complete(&self) -> bool {
+        self.done.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// Marks the task complete (its result is written) and wakes its joiner, if waiting.
+    pub(crate) fn complete(&self) {
+        let prev = self.done.fetch_or(COMPLETE, Ordering::AcqRel);
+        if prev & JOIN_WAITING != 0 {
+            // SAFETY: the joiner wrote the waiter before setting JOIN_WAITING, which we
+            // observed with Acquire; it will not touch the slot again.
+            let waiter = self.join_waiter.with_mut(|w| unsafe { (*w).take() });
+            if let Some(w) = waiter {
+                w.wake();
+            }
+        }
+    }
+
+    /// Registers the (only) joiner. If the task completed meanwhile, wakes `waiter` at once.
+    ///
+    /// # Safety
+    /// - at most one call per task (the `JoinHandle` is consumed by `join`).
+    pub(crate) unsafe fn set_join_waiter(&self, waiter: Waiter) {
+        // SAFETY: no runner reads the slot before JOIN_WAITING is set below.
+        self.join_waiter.with_mut(|w| unsafe { *w = Some(waiter) });
+        let prev = self.done.fetch_or(JOIN_WAITING, Ordering::AcqRel);
+        if prev & COMPLETE != 0 {
+            // The runner finished before it could see us; it never reads the slot.
+            // SAFETY: as above, the slot is ours alone.
+            if let Some(w) = self.join_waiter.with_mut(|w| unsafe { (*w).take() }) {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// The coroutine that runs a green thread.
+pub(crate) type TaskCoroutine = corosensei::Coroutine<Resume, Suspend, (), PooledStack>;
+
+/// What a worker passes into a task's coroutine when it resumes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// Carry on.
+    Go,
+    /// The runtime is shutting down and this task is a daemon: unwind.
+    Cancel,
+}
+
+/// Why a task's coroutine handed control back to its worker.
+pub(crate) enum Suspend {
+    /// `yield_now`: put me at the back of the run queue.
+    Yield,
+    /// Park me, then call this to publish my waiter (the cooperative backend's invariant 2:
+    /// a waiter is published only after its coroutine has switched out). The closure lives on
+    /// the suspended task's stack, which stays intact until the task is resumed.
+    Park(*mut (dyn FnMut(Waiter) + 'static)),
+}
+
+/// What a backend offers the task layer: putting a woken task back in line. A green
+/// thread's header holds its runtime as a `dyn Scheduler`, so waking one never names the
+/// backend; preemptive tasks are OS threads, woken through [`Waiter::Thread`], and have none.
+///
+/// # Safety
+///
+/// `schedule` may be called on a `self` that only `task` keeps alive (the runtime a task's
+/// header holds): once it has handed `task` over to a queue, where another thread may run
+/// and free it, an implementation must not touch `self` again unless it holds a reference
+/// of its own (a worker of that runtime does; a clone of the task's `home` does).
+pub(crate) unsafe trait Scheduler: Send + Sync {
+    /// Queues `task`, which a wake has just moved from parked to scheduled (or which was
+    /// just spawned and has not started), to run on its worker.
+    fn schedule(&self, task: TaskRef);
+}
+
+/// A wake that arrives for park `epoch`: reschedules the task through its runtime if it is
+/// still parked there (else the wake is stale and does nothing).
+#[inline]
+fn wake_task(task: TaskRef, epoch: u64) {
+    if !task.header.sched.state.wake(epoch) {
+        return;
+    }
+    let Some(home) = task.header.sched.home.as_ref() else {
+        return;
+    };
+    let home: *const dyn Scheduler = Arc::as_ptr(home);
+    // SAFETY: `task` keeps its home alive until `schedule` hands it over, and `Scheduler`'s
+    // contract keeps the implementation from touching `home` after that.
+    unsafe { (*home).schedule(task) };
+}
+
+/// `worker` value of a task that has not started.
+pub(crate) const UNBOUND: usize = usize::MAX;
+
+/// The cooperative scheduler's part of a task header (left empty by preemptive tasks and
+/// blocking jobs).
+pub(crate) struct TaskSched {
+    /// `epoch << 2 | state` (see [`ParkState`]). The owning worker moves the task between
+    /// states; wakers only move it from (epoch, PARKED) to (epoch, SCHEDULED), by
+    /// compare-and-swap.
+    pub(crate) state: ParkState,
+    /// The worker that started the task, or [`UNBOUND`]. Written once, by that worker, before
+    /// any waiter of the task is published (so any waker reads the final value).
+    pub(crate) worker: AtomicUsize,
+    /// The runtime the task belongs to (`None` for preemptive tasks and blocking jobs).
+    home: Option<Arc<dyn Scheduler>>,
+    /// Worker-only data; see [`Local`].
+    local: StdUnsafeCell<Local>,
+    /// The coroutine's yielder, recorded when it starts; read by the task itself (on its
+    /// worker's thread) to suspend. Kept apart from `local`, which the worker borrows
+    /// mutably across a resume.
+    pub(crate) yielder: Cell<*const corosensei::Yielder<Resume, Suspend>>,
+    /// What the task is blocked on, for the deadlock report; set and read on the task's
+    /// worker thread only.
+    pub(crate) wait_site: Cell<Option<WaitSite>>,
+}
+
+/// Data only one thread touches at a time: before the task starts, whichever worker popped it
+/// from a queue (queues hand over ownership); after, only its owning worker.
+pub(crate) struct Local {
+    /// The stack promised at spawn; taken when the task first runs, on that worker.
+    pub(crate) stack: Option<StackReservation>,
+    /// The task's coroutine, once started; dropped (stack back to the pool) when it ends.
+    pub(crate) co: Option<TaskCoroutine>,
+    /// The task's key in its worker's table of started tasks.
+    pub(crate) key: usize,
+}
+
+impl TaskSched {
+    pub(crate) fn new(
+        home: Option<Arc<dyn Scheduler>>,
+        stack: Option<StackReservation>,
+    ) -> TaskSched {
+        TaskSched {
+            state: ParkState::new(),
+            worker: AtomicUsize::new(UNBOUND),
+            home,
+            local: StdUnsafeCell::new(Local {
+                stack,
+                co: None,
+                key: usize::MAX,
+            }),
+            yielder: Cell::new(std::ptr::null()),
+            wait_site: Cell::new(None),
+        }
+    }
+
+    /// The runtime of a green thread (`None` for preemptive tasks and blocking jobs).
+    #[inline]
+    pub(crate) fn home(&self) -> Option<&Arc<dyn Scheduler>> {
+        self.home.as_ref()
+    }
+
+    /// Whether both tasks are green threads of the same runtime.
+    pub(crate) fn same_home(&self, other: &TaskSched) -> bool {
+        match (&self.home, &other.home) {
+            (Some(a), Some(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
+            _ => false,
+        }
+    }
+
+    /// # Safety
+    /// - the caller is the thread that may touch `local` now (see [`Local`]), and holds no
+    ///   other reference from this function.
+    #[allow(clippy::mut_from_ref)]
+    #[inline]
+    pub(crate) unsafe fn local(&self) -> &mut Local {
+        // SAFETY: exclusive access is the caller's obligation.
+        unsafe { &mut *self.local.get() }
+    }
+}
+
+/// Someone parked, to be woken: a green thread (at a given park epoch) or an OS thread.
+#[derive(Clone)]
+pub(crate) enum Waiter {
+    /// A green thread; the wake counts only if it is still in park number `epoch`.
+    Task {
+        /// The parked task.
+        task: TaskRef,
+        /// The park it is waiting in.
+        epoch: u64,
+    },
+    /// An OS thread blocked in `thread::park`.
+    Thread(crate::loom::Thread),
+}
+
+impl Waiter {
+    /// Whether waking would do nothing: a green thread no longer parked in this epoch.
+    pub(crate) fn is_stale(&self) -> bool {
+        match self {
+            Waiter::Task { task, epoch } => !task.header.sched.state.is_parked_in(*epoch),
+            Waiter::Thread(_) => false,
+        }
+    }
+
+    /// Wakes the waiter: reschedules the green thread, or unparks the OS thread.
+    pub(crate) fn wake(self) {
+        match self {
+            Waiter::Task { task, epoch } => wake_task(task, epoch),
+            Waiter::Thread(t) => t.unpark(),
+        }
+    }
+}
+
+impl fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Waiter::Task { task, epoch } => f
+                .debug_struct("Task")
+                .field("id", &task.header.label.id)
+                .field("epoch", epoch)
+                .finish(),
+            Waiter::Thread(_) => f.write_str("Thread"),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The green thread running on this OS thread, and what it can do to itself: suspend to its
+//! worker (yield, park), record what it waits on. Its worker sets [`RUNNING_TASK`] around
+//! each resume; everything else here only reads it, so code that parks never names the
+//! scheduler that resumes it.
+
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::thread;
+
+use super::body::Body;
+use super::cancelled::Cancelled;
+use super::cell::{Resume, Suspend, TaskCell, Waiter};
+use super::wait_site::WaitSite;
+
+thread_local! {
+    /// The task whose coroutine is running on this thread (set by its worker around each
+    /// resume).
+    static RUNNING_TASK: Cell<Option<NonNull<TaskCell<dyn Body>>>> = const { Cell::new(None) };
+}
+
+/// The task running on this thread, if this thread is a worker running one.
+#[inline]
+pub(crate) fn running() -> Option<NonNull<TaskCell<dyn Body>>> {
+    RUNNING_TASK.with(|r| r.get())
+}
+
+/// Records the task a worker is about to resume on this thread (`None` once it is back).
+#[inline]
+pub(crate) fn set_running(task: Option<NonNull<TaskCell<dyn Body>>>) {
+    RUNNING_TASK.with(|r| r.set(task));
+}
+
+/// Whether the caller runs in a green thread (never, under loom).
+#[inline]
+pub(crate) fn in_green_thread() -> bool {
+    #[cfg(spindle_loom)]
+    return false;
+    #[cfg(not(spindle_loom))]
+    return running().is_some();
+}
+
+/// Suspends the running task with `why` and returns how it was resumed; unwinds with
+/// [`Cancelled`] if the runtime is cancelling it.
+///
+/// # Safety
+/// - `task` is the task running on this thread (from [`running`]).
+#[inline]
+unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
+    // SAFETY: the running task is kept alive by its worker while it runs; its yielder was
+    // recorded when its coroutine started and lives on that coroutine's stack, which is the
+    // stack (or an ancestor of the stack) we are running on.
+    let yielder = unsafe { &*task.as_ref().header.sched.yielder.get() };
+    if yielder.suspend(why) == Resume::Cancel {
+        cancelled();
+    }
+}
+
+/// Unwinds a task the runtime is cancelling (unless it is already unwinding, when a second
+/// panic would abort: then the blocking call just returns early).
+#[cold]
+#[inline(never)]
+fn cancelled() {
+    if !thread::panicking() {
+        std::panic::resume_unwind(Box::new(Cancelled));
+    }
+}
+
+/// Puts the running task at the back of its worker's run queue.
+///
+/// # Safety
+/// - `task` is the task running on this thread.
+#[inline]
+pub(crate) unsafe fn yield_now(task: NonNull<TaskCell<dyn Body>>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { suspend(task, Suspend::Yield) };
+}
+
+/// Parks the running task. After it has switched out, its worker calls `register` with the
+/// waiter that wakes it; `park` returns once that waiter (or a cancellation) has woken it.
+///
+/// # Safety
+/// - `task` is the task running on this thread.
+#[inline]
+pub(crate) unsafe fn park(task: NonNull<TaskCell<dyn Body>>, register: &mut dyn FnMut(Waiter)) {
+    // SAFETY: the closure lives on this task's stack until `suspend` returns, and the worker
+    // calls it only while the task is suspended inside that call, so erasing its lifetime
+    // never lets it be used after it is gone.
+    let register: *mut (dyn FnMut(Waiter) + 'static) = unsafe { std::mem::transmute(register) };
+    // SAFETY: forwarded from the caller.
+    unsafe { suspend(task, Suspend::Park(register)) };
+}
+
+/// Records what the running task is blocked on (or clears it).
+pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, site: Option<WaitSite>) {
+    // SAFETY: `task` is the running task, alive while it runs; `wait_site` is only touched
+    // on its worker's thread, which is this one.
+    unsafe { task.as_ref().header.sched.wait_site.set(site) };
+}

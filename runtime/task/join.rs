@@ -1,0 +1,222 @@
+//! The join protocol: [`JoinHandle`], and the wait for a task's completion that parks a
+//! green thread or blocks an OS thread.
+//!
+//! `done` in the task's header holds two bits. The task's runner sets `COMPLETE` after
+//! writing the result; the joiner stores its waiter, then sets `JOIN_WAITING`. Both use
+//! `fetch_or`, so exactly one of them sees the other's bit: if the runner sees
+//! `JOIN_WAITING` it wakes the stored waiter; if the joiner sees `COMPLETE` it does not wait
+//! (`Header::complete` and `Header::set_join_waiter`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::thread;
+
+use super::body::Output;
+use super::cell::{Header, TaskCell, Waiter};
+use super::current;
+use super::id::TaskId;
+use super::wait_site::WaitSite;
+
+/// An owned permission to join a task: [`join`](JoinHandle::join) waits for it and returns
+/// its result. Dropping the handle detaches the task.
+///
+/// `JoinHandle` is `Send` and `Sync`, so any task or thread may join it — a green thread
+/// parks, an OS thread blocks.
+///
+/// # Examples
+///
+/// ```
+/// let rt = spindle::Runtime::cooperative().build().unwrap();
+/// let n = rt.block_on(|| spindle::spawn(|| 6 * 7).join().unwrap());
+/// assert_eq!(n, 42);
+/// ```
+pub struct JoinHandle<T> {
+    task: Arc<TaskCell<dyn Output<T>>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: Arc<TaskCell<dyn Output<T>>>) -> JoinHandle<T> {
+        JoinHandle { task }
+    }
+
+    /// The task's header.
+    #[inline]
+    pub(crate) fn header(&self) -> &Header {
+        &self.task.header
+    }
+
+    /// Waits for the task to finish and returns its result: `Err` with the panic payload if it
+    /// panicked, or with [`Cancelled`] if it was a daemon cancelled at shutdown.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let h = spindle::spawn(|| panic!("boom"));
+    ///     assert!(h.join().is_err()); // the runtime goes on
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn join(self) -> thread::Result<T> {
+        let header = &self.task.header;
+        if !header.is_complete() {
+            wait_for_join(header);
+        }
+        // SAFETY: the task is complete (Acquire), and `join` consumes the only handle.
+        match unsafe { self.task.body.take() } {
+            Some(result) => result,
+            None => Err(Box::new("spindle: the task's result was already taken")),
+        }
+    }
+
+    /// Whether the task has finished running (its result is ready).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let h = spindle::spawn(|| ());
+    ///     while !h.is_finished() { spindle::yield_now(); }
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.header.is_complete()
+    }
+
+    /// The task's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| assert!(spindle::spawn(|| ()).id().as_u64() > 0));
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.task.header.id()
+    }
+
+    /// The task's name, if it was given one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// rt.block_on(|| {
+    ///     let h = spindle::Builder::new().name("w1").spawn(|| ()).unwrap();
+    ///     assert_eq!(h.name(), Some("w1"));
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.task.header.name()
+    }
+}
+
+/// Held by a backend's `block_on` while its first task runs: should `block_on` unwind
+/// before that task has completed (a bug in the runtime, say), the drop waits for it, so a
+/// closure that borrows from `block_on`'s caller is never left running on freed borrows.
+pub(crate) struct FirstTaskGuard<'h, T>(pub(crate) &'h JoinHandle<T>);
+
+impl<T> Drop for FirstTaskGuard<'_, T> {
+    fn drop(&mut self) {
+        while !self.0.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.task.header.label.id)
+            .field("name", &self.task.header.name())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Waits until the task behind `header` completes: parks the green thread, or blocks the
+/// OS thread. Called at most once per task (from `JoinHandle::join`, which consumes it).
+#[track_caller]
+fn wait_for_join(header: &Header) {
+    if let Some(task) = current::running() {
+        // A task of another runtime, or a blocking job, can finish without our help.
+        // SAFETY: the running task is alive while it runs (its worker holds it).
+        let ours = unsafe { &task.as_ref().header };
+        let same_runtime = header.sched.same_home(&ours.sched);
+        current::set_wait_site(
+            task,
+            Some(WaitSite {
+                what: "JoinHandle::join",
+                location: std::panic::Location::caller(),
+                outside: !same_runtime,
+                owner: Some(header.label.id),
+            }),
+        );
+        let mut registered = false;
+        while !header.is_complete() {
+            let mut register = |w: Waiter| {
+                if !registered {
+                    registered = true;
+                    // SAFETY: `registered` makes this the task's only join registration.
+                    unsafe { header.set_join_waiter(w) };
+                }
+            };
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { current::park(task, &mut register) };
+        }
+        current::set_wait_site(task, None);
+    } else {
+        // SAFETY: the only registration for this task: `join` consumed the handle.
+        unsafe { header.set_join_waiter(Waiter::Thread(crate::loom::current_thread())) };
+        while !header.is_complete() {
+            crate::loom::park();
+        }
+    }
+}
+
+/// Loom models of the join/complete hand-off with an OS-thread joiner (the green joiner's is
+/// in `task::park_state`). Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --lib loom`.
+#[cfg(all(test, spindle_loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use loom::thread;
+
+    use super::JoinHandle;
+    use crate::task::body::Slot;
+    use crate::task::cell::{Header, TaskCell, TaskRef, TaskSched};
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(3);
+        b.check(f);
+    }
+
+    /// A runner writes the result and calls `complete()` while an OS thread joins
+    /// (`set_join_waiter` with its handle, then parks until complete): the joiner is never
+    /// left parked (loom reports a deadlock if the wake is lost) and reads the result the
+    /// runner wrote (loom checks both cells — the result and the joiner's waiter — for
+    /// unsynchronised access).
+    #[test]
+    fn loom_thread_join_sees_the_result() {
+        model(|| {
+            let cell = Arc::new(TaskCell {
+                header: Header::new(None, false, TaskSched::new(None, None)),
+                body: Slot::new(|| 42u32),
+            });
+            let runner = {
+                let task: TaskRef = cell.clone();
+                thread::spawn(move || {
+                    // SAFETY: this thread is the task's only runner.
+                    unsafe { task.body.run() };
+                    task.header.complete();
+                })
+            };
+            let handle = JoinHandle::new(cell);
+            assert_eq!(handle.join().unwrap(), 42);
+            runner.join().unwrap();
+        });
+    }
+}

@@ -1,0 +1,31 @@
+//! Tasks as both backends share them: the cell (header, scheduling state, [`Waiter`]), the
+//! type-erased body and result slot, the join protocol, the public handles, and what a green
+//! thread can do to itself (park, yield) — the interface between a task and whichever
+//! backend runs it. Nothing here names a backend: a wake reaches the cooperative scheduler
+//! through the [`Scheduler`] its task's header holds.
+//!
+//! Layers inside, from the ground up: `id`, `cancelled`, `wait_site`, `park_state`, `body`;
+//! then `cell`; then `current`, `handle`, `join`.
+
+mod body;
+mod cancelled;
+mod cell;
+mod current;
+mod handle;
+mod id;
+mod join;
+mod park_state;
+mod wait_site;
+
+pub(crate) use body::{Body, Slot};
+pub use cancelled::Cancelled;
+pub(crate) use cell::{
+    Header, Local, Resume, Scheduler, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSched, Waiter,
+    UNBOUND,
+};
+pub(crate) use current::{in_green_thread, park, running, set_running, set_wait_site, yield_now};
+pub use handle::Task;
+pub use id::TaskId;
+pub(crate) use join::FirstTaskGuard;
+pub use join::JoinHandle;
+pub(crate) use wait_site::WaitSite;
