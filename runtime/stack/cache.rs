@@ -1,0 +1,109 @@
+//! Each thread's cache of warm stacks, by size, and its share of the pool's counters; what
+//! does not fit goes to the shared pool, and a finished thread hands its cache over to it.
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::counters::{bump, lock_threads, ThreadCounters, IN_USE};
+use super::pool::shared_put;
+use super::size::WARM_STACKS_PER_THREAD;
+
+/// Adds `d` to this thread's in-use count (or the shared one, during thread teardown).
+#[inline]
+pub(super) fn bump_in_use(d: isize) {
+    let done = CACHE
+        .try_with(|c| match c.try_borrow_mut() {
+            Ok(mut c) => {
+                bump(&cache_of(&mut c).counters.in_use, d);
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    if !done {
+        IN_USE.fetch_add(d, Ordering::Relaxed);
+    }
+}
+
+/// A thread's cache of warm stacks, by usable size, and its share of the statistics.
+struct Cache {
+    classes: Vec<(usize, Vec<usize>)>,
+    counters: Arc<ThreadCounters>,
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        // Hand the cached stacks and the counts to the shared pool, then unregister.
+        let classes = std::mem::take(&mut self.classes);
+        let in_use = self.counters.in_use.load(Ordering::Relaxed);
+        IN_USE.fetch_add(in_use, Ordering::Relaxed);
+        self.counters.in_use.store(0, Ordering::Relaxed);
+        self.counters.warm.store(0, Ordering::Relaxed);
+        lock_threads().retain(|t| !Arc::ptr_eq(t, &self.counters));
+        for (usable, slots) in classes {
+            for slot in slots {
+                shared_put(usable, slot);
+            }
+        }
+    }
+}
+
+/// This thread's cache, made (and registered) on first use.
+fn cache_of(slot: &mut Option<Cache>) -> &mut Cache {
+    slot.get_or_insert_with(|| {
+        let counters = Arc::new(ThreadCounters::default());
+        lock_threads().push(counters.clone());
+        Cache {
+            classes: Vec::new(),
+            counters,
+        }
+    })
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+#[inline]
+pub(super) fn cache_take(usable: usize) -> Option<usize> {
+    CACHE
+        .try_with(|c| {
+            let mut c = c.try_borrow_mut().ok()?;
+            let cache = c.as_mut()?;
+            let (_, slots) = cache.classes.iter_mut().find(|(u, _)| *u == usable)?;
+            let slot = slots.pop()?;
+            bump(&cache.counters.warm, -1);
+            Some(slot)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps `slot` in this thread's cache if there is room; `false` if the caller must pass it
+/// to the shared pool.
+#[inline]
+pub(super) fn cache_put(usable: usize, slot: usize) -> bool {
+    CACHE
+        .try_with(|c| {
+            let Ok(mut c) = c.try_borrow_mut() else {
+                return false;
+            };
+            let cache = cache_of(&mut c);
+            let idx = match cache.classes.iter().position(|(u, _)| *u == usable) {
+                Some(i) => i,
+                None => {
+                    cache.classes.push((usable, Vec::new()));
+                    cache.classes.len() - 1
+                }
+            };
+            let slots = &mut cache.classes[idx].1;
+            if slots.len() >= WARM_STACKS_PER_THREAD {
+                return false;
+            }
+            slots.push(slot);
+            bump(&cache.counters.warm, 1);
+            true
+        })
+        .unwrap_or(false)
+}

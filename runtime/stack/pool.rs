@@ -1,0 +1,197 @@
+//! The shared pool: per size class, the counters of free and promised stacks, the lists of
+//! finished (warm and cold) slots, and the chunk being carved into new slots.
+
+use std::io;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::counters::{COLD, MAPPED, WARM};
+use super::guard::{install_guard, out_of_stacks};
+use super::overflow;
+use super::size::{CHUNK_BYTES, WARM_STACKS_SHARED};
+use crate::sys;
+
+/// Counters of one size class, readable without the pool's lock.
+///
+/// `free` counts finished or freshly carved slots in the shared lists (not the per-thread
+/// caches, whose hits should cost no shared atomic: the count errs low, so a spawn may carve
+/// a few slots more than strictly needed, never fewer);
+/// `reserved` counts stacks promised to spawned tasks that have not started. Spawning keeps
+/// `free >= reserved` by carving ahead (so exhaustion is reported by `spawn`), while a task
+/// takes its actual stack only when it first runs (so a warm stack just freed by the
+/// previous task is reused).
+pub(super) struct ClassCounters {
+    usable: AtomicUsize,
+    pub(super) free: AtomicIsize,
+    pub(super) reserved: AtomicIsize,
+}
+
+const MAX_CLASSES: usize = 64;
+static COUNTERS: [ClassCounters; MAX_CLASSES] = [const {
+    ClassCounters {
+        usable: AtomicUsize::new(0),
+        free: AtomicIsize::new(0),
+        reserved: AtomicIsize::new(0),
+    }
+}; MAX_CLASSES];
+static CLASS_COUNT: AtomicUsize = AtomicUsize::new(0);
+/// Shared by every class past the first [`MAX_CLASSES`]: their accounting is merged, which
+/// only makes reservations more conservative.
+static OVERFLOW_COUNTERS: ClassCounters = ClassCounters {
+    usable: AtomicUsize::new(0),
+    free: AtomicIsize::new(0),
+    reserved: AtomicIsize::new(0),
+};
+
+/// The counters of the class of `usable`-byte stacks, registering the class if new.
+#[inline]
+pub(super) fn counters(usable: usize) -> &'static ClassCounters {
+    let n = CLASS_COUNT.load(Ordering::Acquire);
+    if let Some(c) = COUNTERS[..n]
+        .iter()
+        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
+    {
+        return c;
+    }
+    register_class(usable)
+}
+
+#[cold]
+fn register_class(usable: usize) -> &'static ClassCounters {
+    let _pool = lock_pool();
+    let n = CLASS_COUNT.load(Ordering::Acquire);
+    if let Some(c) = COUNTERS[..n]
+        .iter()
+        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
+    {
+        return c;
+    }
+    if n == MAX_CLASSES {
+        return &OVERFLOW_COUNTERS;
+    }
+    COUNTERS[n].usable.store(usable, Ordering::Relaxed);
+    CLASS_COUNT.store(n + 1, Ordering::Release);
+    &COUNTERS[n]
+}
+
+/// The stacks promised to tasks that have not started, over every class.
+pub(super) fn reserved() -> usize {
+    COUNTERS
+        .iter()
+        .chain(std::iter::once(&OVERFLOW_COUNTERS))
+        .map(|c| c.reserved.load(Ordering::Relaxed).max(0) as usize)
+        .sum()
+}
+
+/// Carves slots into the shared cold list until the class has as many free as promised.
+#[cold]
+pub(super) fn top_up(usable: usize, counters: &ClassCounters) -> io::Result<()> {
+    overflow::install_handler();
+    let mut pool = lock_pool();
+    let class = class_mut(&mut pool, usable);
+    while counters.reserved.load(Ordering::Acquire) > counters.free.load(Ordering::Acquire) {
+        let slot = carve(class)?;
+        class.cold.push(slot);
+        COLD.fetch_add(1, Ordering::Relaxed);
+        counters.free.fetch_add(1, Ordering::AcqRel);
+    }
+    Ok(())
+}
+
+/// The shared pool: free slots and the chunk being carved, per size class.
+struct Pool {
+    classes: Vec<Class>,
+}
+
+struct Class {
+    usable: usize,
+    /// Finished stacks with their pages still resident.
+    warm: Vec<usize>,
+    /// Finished stacks whose pages were discarded.
+    cold: Vec<usize>,
+    /// The chunk being carved: next free slot address and end of the chunk.
+    next: usize,
+    end: usize,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    classes: Vec::new(),
+});
+
+fn lock_pool() -> std::sync::MutexGuard<'static, Pool> {
+    // The pool's invariants hold between statements, so a poisoned lock is still usable.
+    POOL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[inline]
+fn class_mut(pool: &mut Pool, usable: usize) -> &mut Class {
+    let idx = match pool.classes.iter().position(|c| c.usable == usable) {
+        Some(i) => i,
+        None => {
+            pool.classes.push(Class {
+                usable,
+                warm: Vec::new(),
+                cold: Vec::new(),
+                next: 0,
+                end: 0,
+            });
+            pool.classes.len() - 1
+        }
+    };
+    &mut pool.classes[idx]
+}
+
+#[cold]
+pub(super) fn shared_take(usable: usize, counters: &ClassCounters) -> io::Result<usize> {
+    let mut pool = lock_pool();
+    let class = class_mut(&mut pool, usable);
+    if let Some(slot) = class.warm.pop() {
+        WARM.fetch_sub(1, Ordering::Relaxed);
+        counters.free.fetch_sub(1, Ordering::AcqRel);
+        return Ok(slot);
+    }
+    if let Some(slot) = class.cold.pop() {
+        COLD.fetch_sub(1, Ordering::Relaxed);
+        counters.free.fetch_sub(1, Ordering::AcqRel);
+        return Ok(slot);
+    }
+    carve(class)
+}
+
+pub(super) fn shared_put(usable: usize, slot: usize) {
+    counters(usable).free.fetch_add(1, Ordering::AcqRel);
+    let mut pool = lock_pool();
+    let class = class_mut(&mut pool, usable);
+    if class.warm.len() < WARM_STACKS_SHARED {
+        class.warm.push(slot);
+        WARM.fetch_add(1, Ordering::Relaxed);
+    } else {
+        let page = sys::page_size();
+        // SAFETY:
+        // - the slot belongs to a chunk this pool mapped and never unmaps;
+        // - its stack is finished (the PooledStack is being dropped), so no live data is in it.
+        unsafe { sys::discard((slot + page) as *mut u8, usable) };
+        class.cold.push(slot);
+        COLD.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Carves the next slot from the class's chunk, mapping a new chunk when it is used up, and
+/// installs the slot's guard page.
+fn carve(class: &mut Class) -> io::Result<usize> {
+    let page = sys::page_size();
+    let slot_len = class.usable + page;
+    if class.next + slot_len > class.end || class.end == 0 {
+        let slots = (CHUNK_BYTES / slot_len).max(1);
+        let len = slots * slot_len;
+        let base = sys::map_anonymous(len).map_err(|e| out_of_stacks(e, "map"))? as usize;
+        MAPPED.fetch_add(len, Ordering::Relaxed);
+        overflow::register_chunk(base, len, slot_len);
+        class.next = base;
+        class.end = base + len;
+    }
+    let slot = class.next;
+    install_guard(slot as *mut u8, page)?;
+    class.next += slot_len;
+    Ok(slot)
+}
