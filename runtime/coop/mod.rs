@@ -33,7 +33,7 @@
 mod blocking;
 mod deadlock;
 mod names;
-pub(crate) mod reactor;
+mod reactor;
 mod registration;
 mod runtime;
 mod shared;
@@ -42,6 +42,8 @@ mod timers;
 mod watchdog;
 mod worker;
 
+pub(crate) use reactor::{READABLE, WRITABLE};
+pub(crate) use registration::Registration;
 pub(crate) use runtime::Coop;
 pub(crate) use shared::{Config, Shared};
 pub(crate) use spawn::{spawn, spawn_blocking};

@@ -131,6 +131,3 @@ pub(crate) fn dispatch(table: &IoTable, events: &mio::Events) {
         }
     }
 }
-
-// Old path, kept until `net` is moved over.
-pub(crate) use super::registration::Registration;

@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-pub(super) use crate::coop::reactor::{Registration, READABLE, WRITABLE};
+pub(super) use crate::coop::{Registration, READABLE, WRITABLE};
 
 use super::timeout::{timed_out, Timeout};
 
@@ -92,7 +92,7 @@ impl<S: AsRawFd> Io<S> {
             if deadline.is_some_and(|d| crate::clock::now() >= d) {
                 return Err(timed_out(what));
             }
-            if crate::loom::in_green_thread() {
+            if crate::task::in_green_thread() {
                 let reg = self.registration()?;
                 if let Some(tick) = tick {
                     reg.io.clear(interest, tick);

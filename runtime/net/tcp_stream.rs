@@ -55,7 +55,7 @@ impl TcpStream {
         if timeout.is_zero() {
             return Err(zero_timeout());
         }
-        TcpStream::connect_inner(*addr, Some(crate::coop::deadline_after(timeout)))
+        TcpStream::connect_inner(*addr, Some(crate::clock::deadline_after(timeout)))
     }
 
     #[track_caller]

@@ -36,7 +36,7 @@ impl Timeout {
     /// When an operation that starts now gives up (`None`: never).
     pub(super) fn deadline(&self) -> Option<Instant> {
         let nanos = self.0.load(Ordering::Relaxed);
-        (nanos != 0).then(|| crate::coop::deadline_after(Duration::from_nanos(nanos)))
+        (nanos != 0).then(|| crate::clock::deadline_after(Duration::from_nanos(nanos)))
     }
 }
 

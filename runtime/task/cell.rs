@@ -218,6 +218,7 @@ pub(crate) struct Local {
 }
 
 impl TaskSched {
+    #[inline]
     pub(crate) fn new(
         home: Option<Arc<dyn Scheduler>>,
         stack: Option<StackReservation>,
