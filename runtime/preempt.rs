@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use crate::task::{FirstTaskGuard, Header, JoinHandle, Slot, TaskCell, TaskRef, TaskSched};
+use crate::task::{
+    FirstTaskGuard, Header, JoinHandle, Slot, SpawnOptions, TaskCell, TaskRef, TaskSched,
+};
 
 /// State shared by a preemptive runtime's handle and its threads.
 pub(crate) struct Shared {
@@ -84,16 +86,8 @@ impl Preempt {
         T: Send + 'static,
     {
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
-        let handle = match spawn(
-            &self.shared,
-            f,
-            Some("main".into()),
-            false,
-            self.shared.stack_size,
-        ) {
-            Ok(h) => h,
-            Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
-        };
+        let options = SpawnOptions::first_task(self.shared.stack_size);
+        let handle = JoinHandle::first_task(spawn(&self.shared, f, options));
         let first = FirstTaskGuard(&handle);
         let mut g = self
             .shared
@@ -105,10 +99,7 @@ impl Preempt {
         }
         drop(g);
         drop(first);
-        match handle.join() {
-            Ok(v) => v,
-            Err(payload) => std::panic::resume_unwind(payload),
-        }
+        handle.join_or_resume()
     }
 }
 
@@ -116,14 +107,17 @@ impl Preempt {
 pub(crate) fn spawn<F, T>(
     shared: &Arc<Shared>,
     f: F,
-    name: Option<String>,
-    daemon: bool,
-    stack_size: usize,
+    options: SpawnOptions,
 ) -> io::Result<JoinHandle<T>>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    let SpawnOptions {
+        name,
+        daemon,
+        stack_size,
+    } = options;
     let mut builder = thread::Builder::new().stack_size(stack_size);
     if let Some(name) = &name {
         builder = builder.name(name.clone());

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::context::{self, Home};
 use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
-use crate::task::{JoinHandle, Task};
+use crate::task::{JoinHandle, SpawnOptions, Task};
 use crate::{coop, preempt};
 
 /// A pointer that may cross into the first task of `block_on` (see there).
@@ -456,14 +456,24 @@ impl Builder {
                     Some(s) => checked_size(s)?,
                     None => shared.stack_size,
                 };
-                coop::spawn(shared, f, self.name, daemon, size)
+                let options = SpawnOptions {
+                    name: self.name,
+                    daemon,
+                    stack_size: size,
+                };
+                coop::spawn(shared, f, options)
             }
             Home::Preempt(shared) => {
                 let size = match self.stack_size {
                     Some(s) => checked_size(s)?,
                     None => shared.stack_size,
                 };
-                preempt::spawn(&shared, f, self.name, daemon, size)
+                let options = SpawnOptions {
+                    name: self.name,
+                    daemon,
+                    stack_size: size,
+                };
+                preempt::spawn(&shared, f, options)
             }
         }
     }

@@ -18,7 +18,7 @@ use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
 use super::spawn::spawn;
 use super::watchdog;
 use super::worker::Worker;
-use crate::task::FirstTaskGuard;
+use crate::task::{FirstTaskGuard, JoinHandle, SpawnOptions};
 
 /// The cooperative runtime as its `Runtime` handle holds it.
 pub(crate) struct Coop {
@@ -107,16 +107,8 @@ impl Coop {
         T: Send + 'static,
     {
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
-        let handle = match spawn(
-            self.shared.clone(),
-            f,
-            Some("main".into()),
-            false,
-            self.shared.stack_size,
-        ) {
-            Ok(h) => h,
-            Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
-        };
+        let options = SpawnOptions::first_task(self.shared.stack_size);
+        let handle = JoinHandle::first_task(spawn(self.shared.clone(), f, options));
         let first = FirstTaskGuard(&handle);
         let mut round = 0;
         let report = loop {
@@ -144,10 +136,7 @@ impl Coop {
             drop(handle.join());
             panic!("{report}");
         }
-        match handle.join() {
-            Ok(v) => v,
-            Err(payload) => std::panic::resume_unwind(payload),
-        }
+        handle.join_or_resume()
     }
 }
 

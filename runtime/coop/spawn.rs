@@ -11,7 +11,9 @@ use super::blocking;
 use super::shared::{live_delta, Shared};
 use super::worker;
 use crate::stack::StackReservation;
-use crate::task::{Header, JoinHandle, Scheduler, Slot, TaskCell, TaskRef, TaskSched, UNBOUND};
+use crate::task::{
+    Header, JoinHandle, Scheduler, Slot, SpawnOptions, TaskCell, TaskRef, TaskSched, UNBOUND,
+};
 
 // SAFETY: `schedule` touches `self` after handing the task over only on a worker of this
 // runtime (whose `Worker::shared` keeps it alive) or after cloning the task's home first
@@ -64,14 +66,17 @@ impl Shared {
 pub(crate) fn spawn<F, T>(
     shared: Arc<Shared>,
     f: F,
-    name: Option<String>,
-    daemon: bool,
-    stack_size: usize,
+    options: SpawnOptions,
 ) -> io::Result<JoinHandle<T>>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    let SpawnOptions {
+        name,
+        daemon,
+        stack_size,
+    } = options;
     let stack = StackReservation::new(stack_size)?;
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
@@ -117,8 +122,5 @@ where
         // No blocking thread could be started at all: run it here rather than fail.
         job();
     }
-    match JoinHandle::new(cell).join() {
-        Ok(v) => v,
-        Err(payload) => std::panic::resume_unwind(payload),
-    }
+    JoinHandle::new(cell).join_or_resume()
 }

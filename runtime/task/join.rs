@@ -39,6 +39,16 @@ impl<T> JoinHandle<T> {
         JoinHandle { task }
     }
 
+    /// Joins the task and returns its value, or continues its panic in the caller (the
+    /// first task of `block_on`, a `spawn_blocking` job).
+    #[track_caller]
+    pub(crate) fn join_or_resume(self) -> T {
+        match self.join() {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+
     /// The task's header.
     #[inline]
     pub(crate) fn header(&self) -> &Header {
@@ -118,6 +128,17 @@ impl<T> JoinHandle<T> {
 /// closure that borrows from `block_on`'s caller is never left running on freed borrows.
 pub(crate) struct FirstTaskGuard<'h, T>(pub(crate) &'h JoinHandle<T>);
 
+impl<T> JoinHandle<T> {
+    /// The first task of a `block_on`, just spawned; a backend that could not start it
+    /// panics, since `block_on` has no error to return.
+    pub(crate) fn first_task(spawned: std::io::Result<JoinHandle<T>>) -> JoinHandle<T> {
+        match spawned {
+            Ok(h) => h,
+            Err(e) => panic!("spindle: block_on cannot start its first task: {e}"),
+        }
+    }
+}
+
 impl<T> Drop for FirstTaskGuard<'_, T> {
     fn drop(&mut self) {
         while !self.0.is_finished() {
@@ -188,11 +209,7 @@ mod loom_tests {
     use crate::task::body::Slot;
     use crate::task::cell::{Header, TaskCell, TaskRef, TaskSched};
 
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut b = loom::model::Builder::new();
-        b.preemption_bound = Some(3);
-        b.check(f);
-    }
+    use crate::loom::model;
 
     /// A runner writes the result and calls `complete()` while an OS thread joins
     /// (`set_join_waiter` with its handle, then parks until complete): the joiner is never

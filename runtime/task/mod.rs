@@ -14,6 +14,7 @@ mod current;
 mod handle;
 mod id;
 mod join;
+mod options;
 mod park_state;
 mod wait_site;
 
@@ -28,4 +29,5 @@ pub use handle::Task;
 pub use id::TaskId;
 pub(crate) use join::FirstTaskGuard;
 pub use join::JoinHandle;
+pub(crate) use options::SpawnOptions;
 pub(crate) use wait_site::WaitSite;

@@ -131,11 +131,7 @@ mod loom_tests {
 
     use super::{ParkState, EPOCH_ONE};
 
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut b = loom::model::Builder::new();
-        b.preemption_bound = Some(3);
-        b.check(f);
-    }
+    use crate::loom::model;
 
     /// One task's state and its worker's run queue (how many times it was queued).
     struct Sim {
