@@ -1,164 +1,18 @@
-//! The select-aware ends of the channel protocol in `waiters`: a receiver collecting what it
-//! was given (waiting for a message a select's send has promised), putting back what a
-//! cancelled waiter took, and the [`Handle`] through which a `Select` tries, registers,
-//! finishes and completes an operation on a channel of any message type.
+//! The [`Handle`] through which a `Select` tries, registers, finishes and completes an
+//! operation on a channel of any message type, and the [`Done`] operation it commits: one
+//! implementation for both ends, over what tells a receive from a send ([`Side`]).
 
-use std::any::Any;
 use std::cell::UnsafeCell;
-use std::panic;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
+use super::ends::{Receiver, Sender};
+use super::errors::{RecvError, SendError};
+use super::handover::{collect, put_back};
+use super::state::{Chan, State};
 use super::waiters::{wake_observers, Ctx, Header, Outcome, Reg, Slot, Took, Wakes, SELECT_TAG};
-use super::{Chan, Receiver, RecvError, SendError, Sender, State};
 use crate::sync::wait::{WaitList, WaitSite};
 use crate::task::Waiter;
-
-/// The message a receiver was given in `slot` once its wait ended (popped, or paired with a
-/// select's send), waiting first for a pending one; `None`: only "look again".
-///
-/// The caller has seen its entry leave the list (woken by the notifier that popped it, or
-/// under the lock): whatever that notifier wrote, `pending` included, happened before.
-#[inline]
-pub(super) fn collect<T>(
-    chan: &Chan<T>,
-    slot: &UnsafeCell<Slot<T>>,
-    site: &dyn Fn() -> WaitSite,
-) -> Option<T> {
-    if is_pending(slot) {
-        return collect_pending(chan, slot, site);
-    }
-    // SAFETY: no write is pending (see `is_pending`): no one touches the slot any more.
-    unsafe { (*slot.get()).msg.take() }
-}
-
-/// Whether a select's send still has to write `slot`; once it reads `false`, the slot is
-/// ours alone: every write to it happened before (the one that cleared `pending` last).
-#[inline]
-fn is_pending<T>(slot: &UnsafeCell<Slot<T>>) -> bool {
-    // SAFETY: the slot is alive (the caller's); an atomic, read without the lock.
-    unsafe { (*slot.get()).pending.load(Ordering::Acquire) }
-}
-
-#[cold]
-fn collect_pending<T>(
-    chan: &Chan<T>,
-    slot: &UnsafeCell<Slot<T>>,
-    site: &dyn Fn() -> WaitSite,
-) -> Option<T> {
-    let mut unwound = None;
-    let msg = loop {
-        if !is_pending(slot) {
-            // SAFETY: as in `collect`.
-            break unsafe { (*slot.get()).msg.take() };
-        }
-        if let Err(p) = wait_pending(chan, slot, site) {
-            unwound.get_or_insert(p);
-        }
-    };
-    if let Some(p) = unwound {
-        // Cancelled while a select's message was on its way: it goes back to the channel.
-        if let Some(m) = msg {
-            put_back(chan, m);
-        }
-        panic::resume_unwind(p);
-    }
-    msg
-}
-
-/// Parks until `slot` is no longer pending (the writer wakes `rewake`). A cancellation that
-/// unwinds out of the park is caught and returned: the slot must outlive the write.
-fn wait_pending<T>(
-    chan: &Chan<T>,
-    slot: &UnsafeCell<Slot<T>>,
-    site: &dyn Fn() -> WaitSite,
-) -> Result<(), Box<dyn Any + Send>> {
-    if crate::loom::in_green_thread() {
-        return wait_pending_green(chan, slot, site);
-    }
-    {
-        let _st = chan.state.lock();
-        if !is_pending(slot) {
-            return Ok(());
-        }
-        // SAFETY: under the channel's lock, while the writer is still to come.
-        unsafe { (*slot.get()).rewake = Some(Waiter::Thread(crate::loom::current_thread())) };
-    }
-    crate::loom::park(); // wake-ups may be spurious: the caller checks again
-    Ok(())
-}
-
-#[cfg(not(spindle_loom))]
-fn wait_pending_green<T>(
-    chan: &Chan<T>,
-    slot: &UnsafeCell<Slot<T>>,
-    site: &dyn Fn() -> WaitSite,
-) -> Result<(), Box<dyn Any + Send>> {
-    let task = crate::coop::running().expect("checked by the caller");
-    crate::coop::set_wait_site(task, Some(site()));
-    let mut register = |w: Waiter| {
-        let st = chan.state.lock();
-        if is_pending(slot) {
-            // SAFETY: under the channel's lock, while the writer is still to come.
-            unsafe { (*slot.get()).rewake = Some(w) };
-        } else {
-            drop(st);
-            w.wake();
-        }
-    };
-    // SAFETY: `task` is the task running on this thread.
-    let r = panic::catch_unwind(panic::AssertUnwindSafe(|| unsafe {
-        crate::coop::park(task, &mut register)
-    }));
-    crate::coop::set_wait_site(task, None);
-    r
-}
-
-#[cfg(spindle_loom)]
-fn wait_pending_green<T>(
-    _: &Chan<T>,
-    _: &UnsafeCell<Slot<T>>,
-    _: &dyn Fn() -> WaitSite,
-) -> Result<(), Box<dyn Any + Send>> {
-    unreachable!("no green threads under loom")
-}
-
-/// Puts a message taken but not used back at the front of the channel, for the next receiver.
-pub(super) fn put_back<T>(chan: &Chan<T>, msg: T) {
-    let mut wakes = Wakes::new();
-    {
-        let mut st = chan.state.lock();
-        let ticket = st.next_ticket;
-        st.next_ticket += 1;
-        st.buf.push_front((ticket, msg));
-        st.notify_recv(&mut wakes);
-    }
-    wakes.wake();
-}
-
-/// A plain receiver cancelled after its entry was popped: the message it was given goes back,
-/// and the notification to the next receiver.
-pub(super) fn abandon_recv<T>(
-    chan: &Chan<T>,
-    slot: &UnsafeCell<Slot<T>>,
-    site: &dyn Fn() -> WaitSite,
-) {
-    match collect(chan, slot, site) {
-        Some(m) => put_back(chan, m),
-        None => {
-            let mut wakes = Wakes::new();
-            chan.state.lock().notify_recv(&mut wakes);
-            wakes.wake();
-        }
-    }
-}
-
-/// A plain sender cancelled after it was told of room: the next one is told.
-pub(super) fn abandon_send<T>(chan: &Chan<T>) {
-    let mut wakes = Wakes::new();
-    chan.state.lock().notify_room(&mut wakes);
-    wakes.wake();
-}
 
 /// A select's registration on one channel, type-erased.
 pub(super) struct Registered {
@@ -209,12 +63,7 @@ impl<'a, T> Done<'a, T> {
                     Err(SendError(msg))
                 } else {
                     // A hand-over leaves the room free: `deliver` passes it on.
-                    if let Err(m) = st.deliver(msg, &mut wakes) {
-                        let ticket = st.next_ticket;
-                        st.next_ticket += 1;
-                        st.buf.push_back((ticket, m));
-                        st.notify_recv(&mut wakes);
-                    }
+                    st.send_now(msg, &mut wakes);
                     Ok(())
                 }
             }
@@ -302,6 +151,55 @@ pub(super) trait Handle {
     ) -> Option<Box<dyn Completion + 'a>>;
 }
 
+/// A channel end as a select's operation: its channel, and whether it sends or receives;
+/// what the operation does follows from that (`ready`, `lists`, `commit_now`).
+pub(super) trait Side {
+    type Msg;
+    /// Whether the operation is a send.
+    const SENDER: bool;
+    fn chan(&self) -> &Chan<Self::Msg>;
+}
+
+/// Whether `S`'s operation would not wait (`own`: the asking select, whose entries don't count).
+#[inline]
+fn ready<S: Side>(st: &State<S::Msg>, own: *const Ctx) -> bool {
+    if S::SENDER {
+        st.send_ready(own)
+    } else {
+        st.recv_ready(own)
+    }
+}
+
+/// The wait list of `S`'s operation, and the other side's.
+#[inline]
+fn lists<S: Side>(st: &mut State<S::Msg>) -> (&mut WaitList, &mut WaitList) {
+    if S::SENDER {
+        (&mut st.send_waiters, &mut st.recv_waiters)
+    } else {
+        (&mut st.recv_waiters, &mut st.send_waiters)
+    }
+}
+
+/// Commits `S`'s operation if it can go now (`Handle::try_commit`): a send reserves room (or
+/// a rendezvous receiver); a receive takes a message, or sees the channel disconnected.
+fn commit_now<S: Side>(
+    chan: &Chan<S::Msg>,
+    site: &dyn Fn() -> WaitSite,
+) -> Option<Outcome<S::Msg>> {
+    if S::SENDER {
+        return chan.state.lock().reserve();
+    }
+    let slot = UnsafeCell::new(Slot::new());
+    let mut wakes = Wakes::new();
+    let took = chan.state.lock().take(slot.get(), &mut wakes);
+    wakes.wake();
+    Some(match took? {
+        Took::Msg(m) => Outcome::Msg(m),
+        Took::Disconnected => Outcome::Disconnected,
+        Took::Pending => Outcome::Msg(collect(chan, &slot, site)?),
+    })
+}
+
 fn new_reg<T>(ctx: &Ctx, index: usize) -> NonNull<Reg<T>> {
     let reg = Box::new(Reg {
         head: Header {
@@ -314,26 +212,25 @@ fn new_reg<T>(ctx: &Ctx, index: usize) -> NonNull<Reg<T>> {
     NonNull::from(Box::leak(reg))
 }
 
-/// Registers `reg` on `list` of `chan` unless `ready`; wakes the other side's observers.
-fn register_on<T>(
-    chan: &Chan<T>,
+/// Registers `S`'s operation on its list of `chan` unless it is ready; wakes the other side's
+/// observers.
+fn register_on<S: Side>(
+    chan: &Chan<S::Msg>,
     ctx: &Ctx,
     index: usize,
     waiter: &Waiter,
-    ready: fn(&State<T>, *const Ctx) -> bool,
-    lists: fn(&mut State<T>) -> (&mut WaitList, &mut WaitList),
 ) -> Option<Registered> {
-    let reg = new_reg::<T>(ctx, index);
+    let reg = new_reg::<S::Msg>(ctx, index);
     let tag = SELECT_TAG | reg.as_ptr() as usize as u64;
     debug_assert_ne!(tag, u64::MAX);
     let mut wakes = Wakes::new();
     let id = {
         let mut st = chan.state.lock();
-        if ready(&st, ctx) {
+        if ready::<S>(&st, ctx) {
             None
         } else {
             let rendezvous = st.cap == Some(0);
-            let (mine, theirs) = lists(&mut *st);
+            let (mine, theirs) = lists::<S>(&mut st);
             let id = mine.push(waiter.clone(), tag);
             if rendezvous && !ctx.observe {
                 wake_observers(theirs, &mut wakes);
@@ -355,14 +252,13 @@ fn register_on<T>(
     }
 }
 
-/// Removes the entry of `reg` (if still listed) and takes its outcome.
-fn leave<T>(
-    chan: &Chan<T>,
+/// Removes the entry of `reg` (if still listed) from `S`'s list and takes its outcome; with
+/// `site`, a message a sender wrote into the registration's slot (a receive).
+fn leave<S: Side>(
+    chan: &Chan<S::Msg>,
     reg: Registered,
-    list: fn(&mut State<T>) -> &mut WaitList,
-    site: &dyn Fn() -> WaitSite,
-    collect_msg: bool,
-) -> Option<Outcome<T>> {
+    site: Option<&dyn Fn() -> WaitSite>,
+) -> Option<Outcome<S::Msg>> {
     /// Frees the registration when `leave` ends, even by unwinding out of `collect` (which
     /// returns or unwinds only once no write is pending).
     struct Free<T>(NonNull<Reg<T>>);
@@ -373,103 +269,71 @@ fn leave<T>(
             drop(unsafe { Box::from_raw(self.0.as_ptr()) });
         }
     }
-    let reg_box = Free(reg.reg.cast::<Reg<T>>());
+    let reg_box = Free(reg.reg.cast::<Reg<S::Msg>>());
     // SAFETY: alive until `reg_box` is dropped, at the end of this function.
     let r = unsafe { reg_box.0.as_ref() };
     let out = {
         let mut st = chan.state.lock();
-        list(&mut *st).remove(reg.id);
+        lists::<S>(&mut st).0.remove(reg.id);
         // SAFETY: touched under the channel's lock only; the entry is gone now.
         unsafe { (*r.out.get()).take() }
     };
-    match out {
-        Some(out) => Some(out),
-        None if collect_msg => collect(chan, &r.slot, site).map(Outcome::Msg),
-        None => None,
+    match (out, site) {
+        (Some(out), _) => Some(out),
+        (None, Some(site)) => collect(chan, &r.slot, site).map(Outcome::Msg),
+        (None, None) => None,
     }
 }
 
-fn no_site() -> WaitSite {
-    unreachable!("a withdrawn registration never waits")
-}
-
-impl<T> Handle for Receiver<T> {
+impl<S: Side> Handle for S {
     fn chan_addr(&self) -> *const () {
-        std::sync::Arc::as_ptr(&self.chan) as *const ()
+        self.chan() as *const Chan<S::Msg> as *const ()
     }
     fn is_sender(&self) -> bool {
-        false
+        S::SENDER
     }
     fn touch(&self) -> bool {
-        self.chan.origin.touch();
-        self.chan.origin.is_outside()
+        self.chan().origin.touch();
+        self.chan().origin.is_outside()
     }
     fn try_commit<'a>(&'a self, site: &dyn Fn() -> WaitSite) -> Option<Box<dyn Completion + 'a>> {
-        let slot = UnsafeCell::new(Slot::new());
-        let mut wakes = Wakes::new();
-        let took = self.chan.state.lock().take(slot.get(), &mut wakes);
-        wakes.wake();
-        let outcome = match took? {
-            Took::Msg(m) => Outcome::Msg(m),
-            Took::Disconnected => Outcome::Disconnected,
-            Took::Pending => Outcome::Msg(collect(&self.chan, &slot, site)?),
-        };
-        Some(Done::boxed(&self.chan, outcome))
+        let outcome = commit_now::<S>(self.chan(), site)?;
+        Some(Done::boxed(self.chan(), outcome))
     }
     fn is_ready(&self) -> bool {
-        self.chan.state.lock().recv_ready(std::ptr::null())
+        ready::<S>(&self.chan().state.lock(), std::ptr::null())
     }
     fn register(&self, ctx: &Ctx, index: usize, waiter: &Waiter) -> Option<Registered> {
-        register_on(&self.chan, ctx, index, waiter, State::recv_ready, |st| {
-            (&mut st.recv_waiters, &mut st.send_waiters)
-        })
+        register_on::<S>(self.chan(), ctx, index, waiter)
     }
     fn unregister(&self, reg: Registered) {
-        leave(&self.chan, reg, |st| &mut st.recv_waiters, &no_site, false);
+        leave::<S>(self.chan(), reg, None);
     }
     fn finish<'a>(
         &'a self,
         reg: Registered,
         site: &dyn Fn() -> WaitSite,
     ) -> Option<Box<dyn Completion + 'a>> {
-        let outcome = leave(&self.chan, reg, |st| &mut st.recv_waiters, site, true)?;
-        Some(Done::boxed(&self.chan, outcome))
+        // A receive collects what a sender wrote into its slot; a send has no slot.
+        let site = if S::SENDER { None } else { Some(site) };
+        let outcome = leave::<S>(self.chan(), reg, site)?;
+        Some(Done::boxed(self.chan(), outcome))
     }
 }
 
-impl<T> Handle for Sender<T> {
-    fn chan_addr(&self) -> *const () {
-        std::sync::Arc::as_ptr(&self.chan) as *const ()
+impl<T> Side for Receiver<T> {
+    type Msg = T;
+    const SENDER: bool = false;
+    fn chan(&self) -> &Chan<T> {
+        &self.chan
     }
-    fn is_sender(&self) -> bool {
-        true
-    }
-    fn touch(&self) -> bool {
-        self.chan.origin.touch();
-        self.chan.origin.is_outside()
-    }
-    fn try_commit<'a>(&'a self, _: &dyn Fn() -> WaitSite) -> Option<Box<dyn Completion + 'a>> {
-        let outcome = self.chan.state.lock().reserve()?;
-        Some(Done::boxed(&self.chan, outcome))
-    }
-    fn is_ready(&self) -> bool {
-        self.chan.state.lock().send_ready(std::ptr::null())
-    }
-    fn register(&self, ctx: &Ctx, index: usize, waiter: &Waiter) -> Option<Registered> {
-        register_on(&self.chan, ctx, index, waiter, State::send_ready, |st| {
-            (&mut st.send_waiters, &mut st.recv_waiters)
-        })
-    }
-    fn unregister(&self, reg: Registered) {
-        leave(&self.chan, reg, |st| &mut st.send_waiters, &no_site, false);
-    }
-    fn finish<'a>(
-        &'a self,
-        reg: Registered,
-        _: &dyn Fn() -> WaitSite,
-    ) -> Option<Box<dyn Completion + 'a>> {
-        let outcome = leave(&self.chan, reg, |st| &mut st.send_waiters, &no_site, false)?;
-        Some(Done::boxed(&self.chan, outcome))
+}
+
+impl<T> Side for Sender<T> {
+    type Msg = T;
+    const SENDER: bool = true;
+    fn chan(&self) -> &Chan<T> {
+        &self.chan
     }
 }
 

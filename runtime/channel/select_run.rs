@@ -7,11 +7,18 @@ use std::cell::Cell;
 use std::panic::Location;
 use std::time::Instant;
 
-use super::handles::{Completion, Registered};
-use super::select::{Op, SelectedOperation};
+use super::handles::{Completion, Handle, Registered};
+use super::selected::SelectedOperation;
 use super::waiters::{Ctx, WAITING};
 use crate::sync::wait::WaitSite;
 use crate::task::Waiter;
+
+/// One operation of a select: its channel end and its index (its place among those added).
+#[derive(Clone, Copy)]
+pub(super) struct Op<'a> {
+    pub(super) handle: &'a dyn Handle,
+    pub(super) index: usize,
+}
 
 /// The select's wait site, for the deadlock report.
 fn site(ops: &[Op<'_>], location: &'static Location<'static>) -> WaitSite {

@@ -30,7 +30,7 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::Ordering;
 
-use super::State;
+use super::state::State;
 use crate::loom::{AtomicBool, AtomicU64};
 use crate::sync::wait::{Entry, WaitList};
 use crate::task::Waiter;
@@ -84,7 +84,7 @@ impl Ctx {
 /// Where a sender delivers a message to a waiting receiver: in a plain `recv`'s frame or in a
 /// select's registration. Written under the channel's lock only, and only by whoever popped
 /// the receiver's entry (in that lock section, or later if it set `pending`); the receiver
-/// reads it once it has seen its entry popped and `pending` clear (see `handles::collect`).
+/// reads it once it has seen its entry popped and `pending` clear (see `handover::collect`).
 /// Accessed field by field through raw pointers: the receiver may load `pending` while a
 /// writer holds the lock.
 pub(super) struct Slot<T> {
@@ -234,7 +234,9 @@ pub(super) enum Took<T> {
 }
 
 impl<T> State<T> {
-    fn has_room(&self) -> bool {
+    /// Whether a send may queue a message now (never, on a rendezvous channel).
+    #[inline]
+    pub(super) fn has_room(&self) -> bool {
         match self.cap {
             None => true,
             Some(0) => false,
@@ -267,6 +269,25 @@ impl<T> State<T> {
             return Ok(());
         }
         Err(msg)
+    }
+
+    /// A sender's message, once it may go: handed to a waiting receiver (`None`), or else
+    /// queued (`Some(ticket)`, see `enqueue`).
+    #[inline]
+    pub(super) fn send_now(&mut self, msg: T, wakes: &mut Wakes) -> Option<u64> {
+        match self.deliver(msg, wakes) {
+            Ok(()) => None,
+            Err(msg) => Some(self.enqueue(msg, wakes)),
+        }
+    }
+
+    /// Queues `msg` at the back, under a fresh ticket (returned), and tells a receiver.
+    #[inline]
+    pub(super) fn enqueue(&mut self, msg: T, wakes: &mut Wakes) -> u64 {
+        let ticket = self.ticket();
+        self.buf.push_back((ticket, msg));
+        self.notify_recv(wakes);
+        ticket
     }
 
     /// After a hand-over, which used no room: a sender told of room (or a select that had
@@ -383,54 +404,20 @@ impl<T> State<T> {
         if self.cap == Some(0) {
             return; // no room to speak of; its senders wait for their tickets
         }
-        loop {
-            let e = if self.has_room() {
-                self.send_waiters.pop()
-            } else {
-                self.send_waiters.pop_where(|e| header(e).is_none())
-            };
-            let Some(e) = e else { return };
-            let Some(reg) = reg_of::<T>(&e) else {
-                wakes.push(e.waiter);
-                return;
-            };
-            let ctx = ctx_of(&reg.head);
-            if !ctx.claim(reg.head.index) {
-                continue;
-            }
-            wakes.push(e.waiter);
-            if !ctx.observe {
-                self.reserved += 1;
-                // SAFETY: touched under the channel's lock only.
-                unsafe { *reg.out.get() = Some(Outcome::Room { counted: true }) };
-                return;
-            }
+        let ready = self.has_room();
+        if let Some(reg) = notify_first::<T>(&mut self.send_waiters, ready, wakes) {
+            self.reserved += 1;
+            // SAFETY: touched under the channel's lock only.
+            unsafe { *reg.out.get() = Some(Outcome::Room { counted: true }) };
         }
     }
 
     /// A message may be waiting (queued, or put back): tells the first receiver; a select is
     /// given the message itself.
     pub(super) fn notify_recv(&mut self, wakes: &mut Wakes) {
-        loop {
-            let e = if !self.buf.is_empty() || self.senders == 0 {
-                self.recv_waiters.pop()
-            } else {
-                self.recv_waiters.pop_where(|e| header(e).is_none())
-            };
-            let Some(e) = e else { return };
-            let Some(reg) = reg_of::<T>(&e) else {
-                wakes.push(e.waiter);
-                return;
-            };
-            let ctx = ctx_of(&reg.head);
-            if !ctx.claim(reg.head.index) {
-                continue;
-            }
-            wakes.push(e.waiter);
-            if !ctx.observe {
-                self.commit_recv(reg, wakes);
-                return;
-            }
+        let ready = !self.buf.is_empty() || self.senders == 0;
+        if let Some(reg) = notify_first::<T>(&mut self.recv_waiters, ready, wakes) {
+            self.commit_recv(reg, wakes);
         }
     }
 
@@ -448,35 +435,46 @@ impl<T> State<T> {
         }
     }
 
-    /// The last sender left: every waiting receiver is told (a select drains what is left,
-    /// then sees the disconnection).
-    pub(super) fn disconnect_receivers(&mut self) -> Wakes {
-        let mut wakes = Wakes::new();
-        for e in self.recv_waiters.drain() {
-            match reg_of::<T>(&e) {
-                None => wakes.push(e.waiter),
-                Some(reg) if ctx_of(&reg.head).claim(reg.head.index) => {
-                    if !ctx_of(&reg.head).observe {
-                        self.commit_recv(reg, &mut wakes);
-                    }
-                    wakes.push(e.waiter);
-                }
-                Some(_) => {}
-            }
+    /// A sender was dropped; the last one disconnects the receivers. Returns whom to wake.
+    pub(super) fn sender_left(&mut self) -> Wakes {
+        self.senders -= 1;
+        if self.senders != 0 {
+            return Wakes::new();
         }
-        wakes
+        // Every waiting receiver is told (a select drains what is left, then sees the
+        // disconnection).
+        let entries = self.recv_waiters.drain();
+        self.disconnect(entries, State::commit_recv)
     }
 
-    /// The last receiver left: every waiting sender is told.
-    pub(super) fn disconnect_senders(&mut self) -> Wakes {
+    /// A receiver was dropped; the last one disconnects the senders. Returns whom to wake.
+    pub(super) fn receiver_left(&mut self) -> Wakes {
+        self.receivers -= 1;
+        if self.receivers != 0 {
+            return Wakes::new();
+        }
+        // Every waiting sender is told.
+        let entries = self.send_waiters.drain();
+        self.disconnect(entries, |_, reg, _| {
+            // SAFETY: touched under the channel's lock only.
+            unsafe { *reg.out.get() = Some(Outcome::Disconnected) };
+        })
+    }
+
+    /// Wakes `entries` (a whole wait list, drained: the other side is gone); a select claimed
+    /// on the way has its operation committed by `commit` first.
+    fn disconnect(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+        commit: impl Fn(&mut State<T>, &Reg<T>, &mut Wakes),
+    ) -> Wakes {
         let mut wakes = Wakes::new();
-        for e in self.send_waiters.drain() {
+        for e in entries {
             match reg_of::<T>(&e) {
                 None => wakes.push(e.waiter),
                 Some(reg) if ctx_of(&reg.head).claim(reg.head.index) => {
                     if !ctx_of(&reg.head).observe {
-                        // SAFETY: touched under the channel's lock only.
-                        unsafe { *reg.out.get() = Some(Outcome::Disconnected) };
+                        commit(self, reg, &mut wakes);
                     }
                     wakes.push(e.waiter);
                 }
@@ -528,6 +526,33 @@ fn offer<T>(reg: &Reg<T>, waiter: Waiter, msg: T, wakes: &mut Wakes) -> Result<(
     // SAFETY: the slot is touched under the channel's lock only.
     unsafe { (*reg.slot.get()).msg = Some(msg) };
     Ok(())
+}
+
+/// Pops the first waiter of `list` that a notification is for (any, if `ready`; else a plain
+/// waiter, who looks again) and wakes it. A select's entry is claimed first, and skipped if the
+/// select chose another operation; an observer is woken and the next waiter is told as well.
+/// Returns the registration of a claimed select, whose operation the caller commits.
+#[inline]
+fn notify_first<'r, T>(list: &mut WaitList, ready: bool, wakes: &mut Wakes) -> Option<&'r Reg<T>> {
+    loop {
+        let e = if ready {
+            list.pop()
+        } else {
+            list.pop_where(|e| header(e).is_none())
+        }?;
+        let Some(reg) = reg_of::<T>(&e) else {
+            wakes.push(e.waiter);
+            return None;
+        };
+        let ctx = ctx_of(&reg.head);
+        if !ctx.claim(reg.head.index) {
+            continue;
+        }
+        wakes.push(e.waiter);
+        if !ctx.observe {
+            return Some(reg);
+        }
+    }
 }
 
 /// Wakes the observers of a list (a rendezvous counterpart arrived).
