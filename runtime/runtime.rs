@@ -449,30 +449,23 @@ impl Builder {
         let Some((home, parent_daemon)) = context::home() else {
             outside_runtime(what)
         };
-        let daemon = self.daemon.unwrap_or(parent_daemon);
+        let options = |default_size: usize| -> io::Result<SpawnOptions> {
+            Ok(SpawnOptions {
+                name: self.name,
+                daemon: self.daemon.unwrap_or(parent_daemon),
+                stack_size: match self.stack_size {
+                    Some(s) => checked_size(s)?,
+                    None => default_size,
+                },
+            })
+        };
         match home {
             Home::Coop(shared) => {
-                let size = match self.stack_size {
-                    Some(s) => checked_size(s)?,
-                    None => shared.stack_size,
-                };
-                let options = SpawnOptions {
-                    name: self.name,
-                    daemon,
-                    stack_size: size,
-                };
+                let options = options(shared.stack_size)?;
                 coop::spawn(shared, f, options)
             }
             Home::Preempt(shared) => {
-                let size = match self.stack_size {
-                    Some(s) => checked_size(s)?,
-                    None => shared.stack_size,
-                };
-                let options = SpawnOptions {
-                    name: self.name,
-                    daemon,
-                    stack_size: size,
-                };
+                let options = options(shared.stack_size)?;
                 preempt::spawn(&shared, f, options)
             }
         }

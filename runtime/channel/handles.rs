@@ -11,7 +11,8 @@ use super::errors::{RecvError, SendError};
 use super::handover::{collect, put_back};
 use super::state::{Chan, State};
 use super::waiters::{wake_observers, Ctx, Header, Outcome, Reg, Slot, Took, Wakes, SELECT_TAG};
-use crate::sync::wait::{WaitList, WaitSite};
+use crate::sync::wait::WaitList;
+use crate::task::WaitSite;
 use crate::task::Waiter;
 
 /// A select's registration on one channel, type-erased.

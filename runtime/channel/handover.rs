@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use super::state::Chan;
 use super::waiters::{Slot, Wakes};
-use crate::sync::wait::WaitSite;
+use crate::task::WaitSite;
 use crate::task::Waiter;
 
 /// The message a receiver was given in `slot` once its wait ended (popped, or paired with a
@@ -72,7 +72,7 @@ fn wait_pending<T>(
     slot: &UnsafeCell<Slot<T>>,
     site: &dyn Fn() -> WaitSite,
 ) -> Result<(), Box<dyn Any + Send>> {
-    if crate::loom::in_green_thread() {
+    if crate::task::in_green_thread() {
         return wait_pending_green(chan, slot, site);
     }
     {
@@ -93,8 +93,8 @@ fn wait_pending_green<T>(
     slot: &UnsafeCell<Slot<T>>,
     site: &dyn Fn() -> WaitSite,
 ) -> Result<(), Box<dyn Any + Send>> {
-    let task = crate::coop::running().expect("checked by the caller");
-    crate::coop::set_wait_site(task, Some(site()));
+    let task = crate::task::running().expect("checked by the caller");
+    crate::task::set_wait_site(task, Some(site()));
     let mut register = |w: Waiter| {
         let st = chan.state.lock();
         if is_pending(slot) {
@@ -107,9 +107,9 @@ fn wait_pending_green<T>(
     };
     // SAFETY: `task` is the task running on this thread.
     let r = panic::catch_unwind(panic::AssertUnwindSafe(|| unsafe {
-        crate::coop::park(task, &mut register)
+        crate::task::park(task, &mut register)
     }));
-    crate::coop::set_wait_site(task, None);
+    crate::task::set_wait_site(task, None);
     r
 }
 

@@ -64,7 +64,7 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.recv_inner(
-            Some(crate::coop::deadline_after(timeout)),
+            Some(crate::clock::deadline_after(timeout)),
             Location::caller(),
         )
     }

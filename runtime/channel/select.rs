@@ -190,7 +190,7 @@ impl<'a> Select<'a> {
         &mut self,
         timeout: Duration,
     ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
-        let deadline = crate::coop::deadline_after(timeout);
+        let deadline = crate::clock::deadline_after(timeout);
         run(&mut self.ops, Some(deadline), Location::caller()).ok_or(SelectTimeoutError)
     }
 
@@ -272,7 +272,7 @@ impl<'a> Select<'a> {
     /// ```
     #[track_caller]
     pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, ReadyTimeoutError> {
-        let deadline = crate::coop::deadline_after(timeout);
+        let deadline = crate::clock::deadline_after(timeout);
         run_ready(&mut self.ops, Some(deadline), Location::caller()).ok_or(ReadyTimeoutError)
     }
 }

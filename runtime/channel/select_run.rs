@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::handles::{Completion, Handle, Registered};
 use super::selected::SelectedOperation;
 use super::waiters::{Ctx, WAITING};
-use crate::sync::wait::WaitSite;
+use crate::task::WaitSite;
 use crate::task::Waiter;
 
 /// One operation of a select: its channel end and its index (its place among those added).
@@ -157,7 +157,7 @@ fn wait_round<'a>(
         observe,
         left: false,
     };
-    if crate::loom::in_green_thread() {
+    if crate::task::in_green_thread() {
         park_green(&mut round, deadline);
     } else {
         park_thread(&mut round, deadline);
@@ -185,8 +185,8 @@ fn register_all(round: &mut Round<'_, '_>, waiter: &Waiter) -> bool {
 
 #[cfg(not(spindle_loom))]
 fn park_green(round: &mut Round<'_, '_>, deadline: Option<Instant>) {
-    let task = crate::coop::running().expect("checked by the caller");
-    crate::coop::set_wait_site(task, Some(site(round.ops, round.location)));
+    let task = crate::task::running().expect("checked by the caller");
+    crate::task::set_wait_site(task, Some(site(round.ops, round.location)));
     // Invariant 2: the entries are published by the worker, after the task switched out.
     let mut register = |w: Waiter| {
         if let Some(d) = deadline {
@@ -197,8 +197,8 @@ fn park_green(round: &mut Round<'_, '_>, deadline: Option<Instant>) {
         }
     };
     // SAFETY: `task` is the task running on this thread.
-    unsafe { crate::coop::park(task, &mut register) };
-    crate::coop::set_wait_site(task, None);
+    unsafe { crate::task::park(task, &mut register) };
+    crate::task::set_wait_site(task, None);
 }
 
 #[cfg(spindle_loom)]

@@ -90,7 +90,7 @@ impl<T> Sender<T> {
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.send_inner(
             msg,
-            Some(crate::coop::deadline_after(timeout)),
+            Some(crate::clock::deadline_after(timeout)),
             Location::caller(),
         )
     }

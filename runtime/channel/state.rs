@@ -7,8 +7,9 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::loom::Lock;
-use crate::sync::wait::{WaitList, WaitSite};
+use crate::sync::wait::WaitList;
 use crate::sync::Origin;
+use crate::task::WaitSite;
 
 /// The channel's state, under its lock.
 pub(super) struct State<T> {
