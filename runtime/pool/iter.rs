@@ -1,15 +1,15 @@
-//! The iterators of [`Pool::imap`] and [`Pool::imap_unordered`].
+//! The iterators of [`Pool::imap`](crate::Pool::imap) and
+//! [`Pool::imap_unordered`](crate::Pool::imap_unordered), and the jobs that feed them.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
-#[cfg(doc)]
-use super::Pool;
-use super::{AsyncResult, PoolError};
+use super::result::{job, AsyncResult, Job, PoolError};
 use crate::queue::Queue;
 
-/// The iterator of [`Pool::imap`]: each job's outcome in the items' order, each as soon as
-/// it is in. A green thread parks while it waits for the next.
+/// The iterator of [`Pool::imap`](crate::Pool::imap): each job's outcome in the items'
+/// order, each as soon as it is in. A green thread parks while it waits for the next.
 ///
 /// # Examples
 ///
@@ -26,7 +26,28 @@ use crate::queue::Queue;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Imap<R> {
-    pub(super) results: VecDeque<AsyncResult<R>>,
+    results: VecDeque<AsyncResult<R>>,
+}
+
+impl<R: Send + 'static> Imap<R> {
+    /// The jobs that run `f` on every item, and the iterator over their outcomes in the
+    /// items' order.
+    pub(super) fn new<F, A>(f: F, items: impl IntoIterator<Item = A>) -> (Imap<R>, Vec<Job>)
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Send + 'static,
+    {
+        let f = Arc::new(f);
+        let (results, jobs): (VecDeque<_>, Vec<_>) = items
+            .into_iter()
+            .map(|a| {
+                let (result, slot) = AsyncResult::pending();
+                let f = f.clone();
+                (result, job(move || f(a), slot))
+            })
+            .unzip();
+        (Imap { results }, jobs)
+    }
 }
 
 impl<R> Iterator for Imap<R> {
@@ -51,8 +72,8 @@ impl<R> fmt::Debug for Imap<R> {
     }
 }
 
-/// The iterator of [`Pool::imap_unordered`]: each job's outcome in the order the jobs
-/// finish. A green thread parks while it waits for the next.
+/// The iterator of [`Pool::imap_unordered`](crate::Pool::imap_unordered): each job's outcome
+/// in the order the jobs finish. A green thread parks while it waits for the next.
 ///
 /// # Examples
 ///
@@ -66,9 +87,34 @@ impl<R> fmt::Debug for Imap<R> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct ImapUnordered<R> {
-    pub(super) done: Queue<Result<R, PoolError>>,
+    done: Queue<Result<R, PoolError>>,
     /// Outcomes not yet yielded.
-    pub(super) remaining: usize,
+    remaining: usize,
+}
+
+impl<R: Send + 'static> ImapUnordered<R> {
+    /// The jobs that run `f` on every item, and the iterator over their outcomes in the
+    /// order the jobs finish.
+    pub(super) fn new<F, A>(
+        f: F,
+        items: impl IntoIterator<Item = A>,
+    ) -> (ImapUnordered<R>, Vec<Job>)
+    where
+        F: Fn(A) -> R + Send + Sync + 'static,
+        A: Send + 'static,
+    {
+        let f = Arc::new(f);
+        let done = Queue::unbounded();
+        let jobs: Vec<Job> = items
+            .into_iter()
+            .map(|a| {
+                let f = f.clone();
+                job(move || f(a), done.clone())
+            })
+            .collect();
+        let remaining = jobs.len();
+        (ImapUnordered { done, remaining }, jobs)
+    }
 }
 
 impl<R: Send> Iterator for ImapUnordered<R> {

@@ -9,12 +9,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(doc)]
-use super::Pool;
 use crate::queue::Queue;
 use crate::sync::{Event, Mutex};
 
-/// Why an [`AsyncResult`] (or [`Pool::map`], [`Pool::imap`]) gave no value.
+/// Why an [`AsyncResult`] (or [`Pool::map`](crate::Pool::map),
+/// [`Pool::imap`](crate::Pool::imap)) gave no value.
 ///
 /// Not `Sync` (the panic payload is not), like the `Err` of
 /// [`JoinHandle::join`](crate::JoinHandle::join); its `Display` can be carried instead.
@@ -164,7 +163,8 @@ impl<T: Send + 'static> Sink<T> for Queue<Result<T, PoolError>> {
     }
 }
 
-/// The result of [`Pool::apply_async`], to be waited for: Python's `AsyncResult`.
+/// The result of [`Pool::apply_async`](crate::Pool::apply_async), to be waited for: Python's
+/// `AsyncResult`.
 ///
 /// Dropping it does not cancel the job; the job runs and its value is dropped.
 ///

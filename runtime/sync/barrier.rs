@@ -3,8 +3,9 @@
 use std::fmt;
 use std::panic::Location;
 
-use super::wait::{self, Wait, WaitList, WaitSite};
-use super::Origin;
+use super::origin::Origin;
+use super::plain_wait::{wait_handed, Waiters};
+use super::wait::{self, WaitList};
 use crate::loom::Lock;
 
 /// Makes `n` tasks or threads wait until all `n` have called [`wait`](Barrier::wait), then
@@ -33,6 +34,12 @@ struct State {
     arrived: usize,
     generation: u64,
     waiters: WaitList,
+}
+
+impl Waiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 /// What [`Barrier::wait`] returns: whether this caller was the leader (the last to arrive).
@@ -103,25 +110,10 @@ impl Barrier {
             }
             st.generation
         };
+        let site = || self.origin.site("Barrier::wait", location);
         let mut attempt = |st: &mut State| (st.generation != generation).then_some(());
-        let abandon = |_tag: u64| {};
-        let site = || WaitSite {
-            what: "Barrier::wait",
-            location,
-            outside: self.origin.is_outside(),
-            owner: None,
-        };
         // Released by the leader (our entry popped) or the generation moved on meanwhile.
-        let _ = wait::wait(Wait {
-            lock: &self.state,
-            list: |st| &mut st.waiters,
-            tag: 0,
-            deadline: None,
-            site: &site,
-            attempt: &mut attempt,
-            after_register: None,
-            abandon: &abandon,
-        });
+        wait_handed(&self.state, None, &site, &mut attempt, &|_| {});
         BarrierWaitResult(false)
     }
 }

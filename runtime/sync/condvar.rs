@@ -1,11 +1,12 @@
-//! A condition variable over [`Mutex`], following std's semantics.
+//! A condition variable over [`Mutex`](super::Mutex), following std's semantics.
 
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use super::wait::{self, Wait, WaitList, WaitSite, Woken};
-use super::{MutexGuard, Origin};
+use super::mutex::MutexGuard;
+use super::origin::Origin;
+use super::wait::{self, Wait, WaitList, Woken};
 use crate::loom::Lock;
 
 /// Waits for a condition under a [`Mutex`](super::Mutex), as `std::sync::Condvar` does. A
@@ -100,12 +101,7 @@ impl Condvar {
         };
         let abandon = |_tag: u64| self.notify_one();
         let mut attempt = |_: &mut WaitList| -> Option<()> { None };
-        let site = || WaitSite {
-            what: "Condvar::wait",
-            location,
-            outside: self.origin.is_outside(),
-            owner: None,
-        };
+        let site = || self.origin.site("Condvar::wait", location);
         let woken = match wait::wait(Wait {
             lock: &self.waiters,
             list: |l| l,

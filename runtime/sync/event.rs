@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::wait::{self, Wait, WaitList, WaitSite, Woken};
-use super::Origin;
+use super::origin::Origin;
+use super::plain_wait::{wait_handed, Waiters};
+use super::wait::{self, WaitList};
 use crate::loom::Lock;
 
 /// A flag that starts clear: [`wait`](Event::wait) blocks until someone calls
@@ -34,6 +35,12 @@ pub struct Event {
 struct State {
     set: bool,
     waiters: WaitList,
+}
+
+impl Waiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 impl Event {
@@ -117,7 +124,7 @@ impl Event {
     /// ```
     #[track_caller]
     pub fn wait(&self) -> bool {
-        self.wait_inner(None, Location::caller())
+        self.wait_inner(None)
     }
 
     /// Waits at most `timeout` for the flag; returns whether it was set (`false`: timed
@@ -131,39 +138,18 @@ impl Event {
     /// ```
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_inner(
-            Some(crate::coop::deadline_after(timeout)),
-            Location::caller(),
-        )
+        self.wait_inner(Some(crate::coop::deadline_after(timeout)))
     }
 
-    fn wait_inner(
-        &self,
-        deadline: Option<std::time::Instant>,
-        location: &'static Location<'static>,
-    ) -> bool {
+    /// The wait of both: for the flag, until `deadline`.
+    #[track_caller]
+    fn wait_inner(&self, deadline: Option<Instant>) -> bool {
+        let location = Location::caller();
         self.origin.touch();
+        let site = || self.origin.site("Event::wait", location);
         let mut attempt = |st: &mut State| st.set.then_some(());
-        let abandon = |_tag: u64| {};
-        let site = || WaitSite {
-            what: "Event::wait",
-            location,
-            outside: self.origin.is_outside(),
-            owner: None,
-        };
-        match wait::wait(Wait {
-            lock: &self.state,
-            list: |st| &mut st.waiters,
-            tag: 0,
-            deadline,
-            site: &site,
-            attempt: &mut attempt,
-            after_register: None,
-            abandon: &abandon,
-        }) {
-            Ok(()) | Err(Woken::Notified) => true,
-            Err(Woken::TimedOut) => false,
-        }
+        // Woken by `set`: true even if the flag was cleared since; nothing to pass on.
+        wait_handed(&self.state, deadline, &site, &mut attempt, &|_| {})
     }
 }
 

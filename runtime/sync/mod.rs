@@ -31,6 +31,8 @@ mod barrier;
 mod condvar;
 mod event;
 mod mutex;
+mod origin;
+pub(crate) mod plain_wait;
 mod semaphore;
 pub(crate) mod wait;
 
@@ -40,34 +42,4 @@ pub use event::Event;
 pub use mutex::{Mutex, MutexGuard};
 pub use semaphore::{Semaphore, SemaphorePermit};
 
-use crate::loom::AtomicBool;
-use std::sync::atomic::Ordering;
-
-/// Whether a primitive was made, or ever used, outside the green threads of a runtime. A
-/// wait on such a primitive can be ended from outside, so the deadlock report never counts
-/// it.
-#[derive(Debug)]
-pub(crate) struct Origin {
-    outside: AtomicBool,
-}
-
-impl Origin {
-    pub(crate) fn new() -> Origin {
-        Origin {
-            outside: AtomicBool::new(!crate::loom::in_green_thread()),
-        }
-    }
-
-    /// Notes a use; marks the primitive as reachable from outside if the caller is not a
-    /// green thread.
-    #[inline]
-    pub(crate) fn touch(&self) {
-        if !crate::loom::in_green_thread() && !self.outside.load(Ordering::Relaxed) {
-            self.outside.store(true, Ordering::Relaxed);
-        }
-    }
-
-    pub(crate) fn is_outside(&self) -> bool {
-        self.outside.load(Ordering::Relaxed)
-    }
-}
+pub(crate) use origin::Origin;

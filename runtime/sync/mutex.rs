@@ -13,8 +13,9 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::wait::{self, Wait, WaitList, WaitSite, Woken};
-use super::Origin;
+use super::origin::Origin;
+use super::plain_wait::wait_handed;
+use super::wait::{WaitList, WaitSite};
 use crate::loom::{AtomicU8, Lock};
 
 const LOCKED: u8 = 1;
@@ -211,25 +212,12 @@ impl<T: ?Sized> Mutex<T> {
         // A cancelled waiter that was handed the lock passes it on.
         let abandon = |_tag: u64| self.unlock_slow();
         let site = || WaitSite {
-            what: "Mutex::lock",
-            location,
-            outside: self.origin.is_outside(),
             owner: self.owner(),
+            ..self.origin.site("Mutex::lock", location)
         };
-        let result = wait::wait(Wait {
-            lock: &self.waiters,
-            list: |l| l,
-            tag: 0,
-            deadline: None,
-            site: &site,
-            attempt: &mut attempt,
-            after_register: None,
-            abandon: &abandon,
-        });
-        match result {
-            // Acquired ourselves, or handed over by the previous holder.
-            Ok(()) | Err(Woken::Notified) => {}
-            Err(Woken::TimedOut) => unreachable!("Mutex::lock has no deadline"),
+        // Acquired ourselves, or handed over by the previous holder.
+        if !wait_handed(&self.waiters, None, &site, &mut attempt, &abandon) {
+            unreachable!("Mutex::lock has no deadline");
         }
     }
 

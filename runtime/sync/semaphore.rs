@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::wait::{self, Wait, WaitList, WaitSite, Woken};
-use super::Origin;
+use super::origin::Origin;
+use super::plain_wait::{wait_handed, Waiters};
+use super::wait::WaitList;
 use crate::loom::Lock;
 
 /// A counting semaphore (Python's `threading.Semaphore`): `acquire` takes a permit, waiting
@@ -32,6 +33,12 @@ pub struct Semaphore {
 struct State {
     permits: usize,
     waiters: WaitList,
+}
+
+impl Waiters for State {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.waiters
+    }
 }
 
 /// A permit from a [`Semaphore`], given back when dropped.
@@ -80,7 +87,7 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        match self.acquire_inner(None, Location::caller()) {
+        match self.acquire_inner(None) {
             Some(p) => p,
             None => unreachable!("acquire has no deadline"),
         }
@@ -112,40 +119,20 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        self.acquire_inner(
-            Some(crate::coop::deadline_after(timeout)),
-            Location::caller(),
-        )
+        self.acquire_inner(Some(crate::coop::deadline_after(timeout)))
     }
 
-    fn acquire_inner(
-        &self,
-        deadline: Option<std::time::Instant>,
-        location: &'static Location<'static>,
-    ) -> Option<SemaphorePermit<'_>> {
+    /// The wait of both: for a permit, until `deadline`.
+    #[track_caller]
+    fn acquire_inner(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
+        let location = Location::caller();
         self.origin.touch();
+        let site = || self.origin.site("Semaphore::acquire", location);
         let mut attempt = |st: &mut State| take(st).then_some(());
         let abandon = |_tag: u64| self.release();
-        let site = || WaitSite {
-            what: "Semaphore::acquire",
-            location,
-            outside: self.origin.is_outside(),
-            owner: None,
-        };
-        match wait::wait(Wait {
-            lock: &self.state,
-            list: |st| &mut st.waiters,
-            tag: 0,
-            deadline,
-            site: &site,
-            attempt: &mut attempt,
-            after_register: None,
-            abandon: &abandon,
-        }) {
-            // Took one, or one was handed to us.
-            Ok(()) | Err(Woken::Notified) => Some(SemaphorePermit { sem: self }),
-            Err(Woken::TimedOut) => None,
-        }
+        // Took one, or one was handed to us.
+        wait_handed(&self.state, deadline, &site, &mut attempt, &abandon)
+            .then(|| SemaphorePermit { sem: self })
     }
 
     /// Adds a permit: hands it to the longest waiter, or keeps it.

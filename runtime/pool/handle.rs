@@ -1,101 +1,17 @@
-//! Python's `multiprocessing.Pool` and `multiprocessing.pool.ThreadPool` as one type:
-//! [`Pool`], a fixed set of worker tasks that take jobs from a shared queue, with
-//! [`apply_async`](Pool::apply_async) (an [`AsyncResult`] to wait on), [`map`](Pool::map),
-//! [`imap`](Pool::imap), [`imap_unordered`](Pool::imap_unordered), `close`/`join` and
-//! `terminate`.
-//!
-//! A pool is made inside a runtime and its workers are tasks of that runtime: green threads
-//! on the cooperative backend, OS threads on the preemptive one (there a `Pool` is Python's
-//! `ThreadPool`). The workers are daemons, like a Python pool's processes: a pool the user
-//! forgets does not keep [`Runtime::block_on`](crate::Runtime::block_on) waiting. When
-//! `block_on` cancels them (cooperative backend), the pool's queued jobs give
-//! [`PoolError::Terminated`], and so does any job submitted to it afterwards.
-//!
-//! The lecture's example:
-//!
-//! ```
-//! use std::time::Duration;
-//! use spindle::{Pool, PoolError, Runtime};
-//!
-//! fn f(x: u64) -> u64 { x * x }
-//!
-//! let rt = Runtime::cooperative().workers(2).build()?;
-//! rt.block_on(|| -> std::io::Result<()> {
-//!     let pool = Pool::new(4)?;                                    // 4 worker tasks
-//!     let result = pool.apply_async(|| f(10));
-//!     println!("{}", result.get().unwrap());                     // 100
-//!     assert_eq!(pool.map(f, 0..10u64).unwrap(), [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
-//!     let it: Vec<u64> = pool.imap(f, 0..10u64).map(Result::unwrap).collect();
-//!     assert_eq!(it[3], 9);
-//!     let mut slow = pool.apply_async(|| spindle::sleep(Duration::from_secs(10)));
-//!     let waited = slow.get_timeout(Duration::from_millis(100));  // the lecture waits 1 s
-//!     assert!(matches!(waited, Err(PoolError::Timeout)));
-//!     Ok(()) // dropping the pool terminates it; the sleeping worker is cancelled
-//! })?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
-//!
-//! # How it works
-//!
-//! One [`Mutex`] guards the job queue, the pool's phase and the count of live workers; idle
-//! workers wait on one [`Condvar`], `join` on another. A job is a boxed closure that runs the
-//! user's function under `catch_unwind` and hands the outcome to its *sink* (an
-//! [`AsyncResult`]'s slot, or an `imap_unordered` results [`Queue`]). A job dropped unrun —
-//! by `terminate`, by dropping the pool, or when every worker has been cancelled — drops its
-//! sink unfilled, and the sink's `Drop` reports [`PoolError::Terminated`]: no result is ever
-//! left waiting forever.
+//! [`Pool`]: the handle to a pool of worker tasks, through which work is submitted
+//! (`apply_async`, `map`, `imap`, `imap_unordered`) and the pool is closed, joined and
+//! terminated.
 
-mod iter;
-mod result;
-
-pub use iter::{Imap, ImapUnordered};
-pub use result::{AsyncResult, PoolError};
-
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use crate::queue::Queue;
-use crate::sync::{Condvar, Mutex};
-use crate::Builder;
-use result::{job, Job};
-
-/// Where a pool is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Takes new work.
-    Running,
-    /// `close()`d: the workers finish the queued work, then end.
-    Closed,
-    /// `terminate()`d (or dropped): the queued work was dropped; the workers end after
-    /// their current job.
-    Terminated,
-}
-
-/// Everything under the pool's lock.
-struct State {
-    /// Jobs not yet taken by a worker.
-    jobs: VecDeque<Job>,
-    phase: Phase,
-    /// Workers started and not yet ended. Once it reaches 0 no job can run again: new jobs
-    /// are dropped at once (they report `Terminated`).
-    alive: usize,
-    /// Workers the pool was made with.
-    workers: usize,
-}
-
-/// What the pool's handle and its workers share.
-struct Shared {
-    state: Mutex<State>,
-    /// Idle workers wait here for a job, `close` or `terminate`.
-    work: Condvar,
-    /// `join` waits here for the last worker to end.
-    ended: Condvar,
-}
+use super::iter::{Imap, ImapUnordered};
+use super::result::{job, AsyncResult, Job, PoolError};
+use super::workers::{spawn_workers, Phase, Shared};
 
 /// A pool of worker tasks: Python's `multiprocessing.Pool`, and on the preemptive runtime
-/// its `ThreadPool`. See the [module documentation](self) for the lecture's example.
+/// its `ThreadPool`. See the [module documentation](crate::pool) for the lecture's example.
 ///
 /// `Pool` is `Send + Sync`: share it through an `Arc` to submit work from several tasks or
 /// threads (plain threads outside the runtime too). Dropping it [terminates](Pool::terminate)
@@ -127,8 +43,8 @@ impl Pool {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for 0 workers; the error of [`Builder::spawn`] if a worker cannot be
-    /// started (then the workers already started end).
+    /// `InvalidInput` for 0 workers; the error of [`Builder::spawn`](crate::Builder::spawn)
+    /// if a worker cannot be started (then the workers already started end).
     ///
     /// # Panics
     ///
@@ -158,27 +74,9 @@ impl Pool {
             outside_runtime();
         }
         let pool = Pool {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    jobs: VecDeque::new(),
-                    phase: Phase::Running,
-                    alive: 0,
-                    workers,
-                }),
-                work: Condvar::new(),
-                ended: Condvar::new(),
-            }),
+            shared: Arc::new(Shared::new(workers)),
         };
-        for i in 1..=workers {
-            // Counted in now, out by `Ended`'s drop: when the worker ends, or when its task
-            // is dropped unrun (not spawned, or cancelled before it started).
-            pool.shared.state.lock().alive += 1;
-            let ended = Ended(pool.shared.clone());
-            Builder::new()
-                .name(format!("pool-worker-{i}"))
-                .daemon(true)
-                .spawn(move || work(ended))?; // dropping `pool` ends the workers started
-        }
+        spawn_workers(&pool.shared, workers)?; // dropping `pool` ends the workers started
         Ok(pool)
     }
 
@@ -280,17 +178,9 @@ impl Pool {
         A: Send + 'static,
         R: Send + 'static,
     {
-        let f = Arc::new(f);
-        let (results, jobs): (VecDeque<_>, Vec<_>) = items
-            .into_iter()
-            .map(|a| {
-                let (result, slot) = AsyncResult::pending();
-                let f = f.clone();
-                (result, job(move || f(a), slot))
-            })
-            .unzip();
+        let (imap, jobs) = Imap::new(f, items);
         self.submit(jobs, what);
-        Imap { results }
+        imap
     }
 
     /// Runs `f` on every item and returns an iterator over the outcomes in the order the
@@ -323,18 +213,9 @@ impl Pool {
         A: Send + 'static,
         R: Send + 'static,
     {
-        let f = Arc::new(f);
-        let done = Queue::unbounded();
-        let jobs: Vec<Job> = items
-            .into_iter()
-            .map(|a| {
-                let f = f.clone();
-                job(move || f(a), done.clone())
-            })
-            .collect();
-        let remaining = jobs.len();
+        let (unordered, jobs) = ImapUnordered::new(f, items);
         self.submit(jobs, "imap_unordered");
-        ImapUnordered { done, remaining }
+        unordered
     }
 
     /// Takes no more work: the workers finish the queued jobs, then end (Python's `close`).
@@ -445,49 +326,6 @@ impl Pool {
             1 => self.shared.work.notify_one(),
             _ => self.shared.work.notify_all(),
         }
-    }
-}
-
-/// A worker: takes jobs until the pool is closed and drained, or terminated.
-fn work(ended: Ended) {
-    let shared = &*ended.0;
-    loop {
-        let job = {
-            let mut st = shared.state.lock();
-            loop {
-                if st.phase == Phase::Terminated {
-                    return;
-                }
-                if let Some(job) = st.jobs.pop_front() {
-                    break job;
-                }
-                if st.phase == Phase::Closed {
-                    return;
-                }
-                st = shared.work.wait(st);
-            }
-        };
-        job();
-    }
-}
-
-/// Counts a worker out when it ends, by returning or by unwinding (cancelled at shutdown),
-/// or when its task is dropped unrun. The last one out wakes `join`, and drops the jobs
-/// nobody is left to run.
-struct Ended(Arc<Shared>);
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        let orphans = {
-            let mut st = self.0.state.lock();
-            st.alive -= 1;
-            if st.alive > 0 {
-                return;
-            }
-            std::mem::take(&mut st.jobs)
-        };
-        self.0.ended.notify_all();
-        drop(orphans);
     }
 }
 
