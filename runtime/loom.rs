@@ -219,9 +219,6 @@ impl<T> Lock<T> {
     }
 }
 
-// Old path, kept until the primitives are moved over.
-pub(crate) use crate::task::in_green_thread;
-
 /// Runs a loom model at the preemption bound every model of the crate uses (3).
 #[cfg(all(test, spindle_loom))]
 pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {

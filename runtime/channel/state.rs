@@ -62,12 +62,7 @@ impl<T> Chan<T> {
         what: &'static str,
         location: &'static Location<'static>,
     ) -> WaitSite {
-        WaitSite {
-            what,
-            location,
-            outside: self.origin.is_outside(),
-            owner: None,
-        }
+        self.origin.site(what, location)
     }
 
     /// Messages in the channel now (`len` of either end).

@@ -47,8 +47,6 @@ pub(crate) use registration::Registration;
 pub(crate) use runtime::Coop;
 pub(crate) use shared::{Config, Shared};
 pub(crate) use spawn::{spawn, spawn_blocking};
-pub(crate) use worker::{add_timer, current_shared, current_worker_count, sleep_until};
-
-// Old paths, kept until the primitives are moved over.
-pub(crate) use crate::clock::deadline_after;
-pub(crate) use crate::task::{park, running, set_wait_site};
+#[cfg_attr(spindle_loom, allow(unused_imports))] // its callers park green threads only
+pub(crate) use worker::add_timer;
+pub(crate) use worker::{current_shared, current_worker_count, sleep_until};

@@ -107,7 +107,7 @@ macro_rules! queue_kind {
             /// ```
             #[track_caller]
             pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), Full<T>> {
-                let deadline = crate::coop::deadline_after(timeout);
+                let deadline = crate::clock::deadline_after(timeout);
                 self.core.put(item, Some(deadline), std::panic::Location::caller())
             }
 
@@ -151,7 +151,7 @@ macro_rules! queue_kind {
             /// ```
             #[track_caller]
             pub fn get_timeout(&self, timeout: Duration) -> Result<T, Empty> {
-                let deadline = crate::coop::deadline_after(timeout);
+                let deadline = crate::clock::deadline_after(timeout);
                 self.core.get(Some(deadline), std::panic::Location::caller())
             }
 

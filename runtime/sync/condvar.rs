@@ -78,7 +78,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> (MutexGuard<'a, T>, bool) {
-        let deadline = crate::coop::deadline_after(timeout);
+        let deadline = crate::clock::deadline_after(timeout);
         let (g, woken) = self.wait_inner(guard, Some(deadline), Location::caller());
         (g, woken == Woken::TimedOut)
     }

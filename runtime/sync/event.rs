@@ -138,7 +138,7 @@ impl Event {
     /// ```
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_inner(Some(crate::coop::deadline_after(timeout)))
+        self.wait_inner(Some(crate::clock::deadline_after(timeout)))
     }
 
     /// The wait of both: for the flag, until `deadline`.

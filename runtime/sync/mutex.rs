@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::origin::Origin;
 use super::plain_wait::wait_handed;
-use super::wait::{WaitList, WaitSite};
+use super::wait::WaitList;
 use crate::loom::{AtomicU8, Lock};
+use crate::task::WaitSite;
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;

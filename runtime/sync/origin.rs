@@ -4,8 +4,8 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
-use super::wait::WaitSite;
 use crate::loom::AtomicBool;
+use crate::task::WaitSite;
 
 /// Whether a primitive was made, or ever used, outside the green threads of a runtime. A
 /// wait on such a primitive can be ended from outside, so the deadlock report never counts
@@ -18,7 +18,7 @@ pub(crate) struct Origin {
 impl Origin {
     pub(crate) fn new() -> Origin {
         Origin {
-            outside: AtomicBool::new(!crate::loom::in_green_thread()),
+            outside: AtomicBool::new(!crate::task::in_green_thread()),
         }
     }
 
@@ -26,7 +26,7 @@ impl Origin {
     /// green thread.
     #[inline]
     pub(crate) fn touch(&self) {
-        if !crate::loom::in_green_thread() && !self.outside.load(Ordering::Relaxed) {
+        if !crate::task::in_green_thread() && !self.outside.load(Ordering::Relaxed) {
             self.outside.store(true, Ordering::Relaxed);
         }
     }

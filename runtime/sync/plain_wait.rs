@@ -4,8 +4,9 @@
 
 use std::time::Instant;
 
-use super::wait::{self, Wait, WaitList, WaitSite, Woken};
+use super::wait::{self, Wait, WaitList, Woken};
 use crate::loom::Lock;
+use crate::task::WaitSite;
 
 /// Blocks the caller on `list` until `attempt` succeeds under `lock` (`Ok`), a notifier
 /// pops its entry (`Err(Notified)`), or `deadline` passes (`Err(TimedOut)`). `site`

@@ -119,7 +119,7 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        self.acquire_inner(Some(crate::coop::deadline_after(timeout)))
+        self.acquire_inner(Some(crate::clock::deadline_after(timeout)))
     }
 
     /// The wait of both: for a permit, until `deadline`.

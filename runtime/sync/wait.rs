@@ -24,8 +24,7 @@ use std::fmt;
 use std::time::Instant;
 
 use crate::loom::{Lock, LockGuard};
-pub(crate) use crate::task::WaitSite;
-use crate::task::Waiter;
+use crate::task::{WaitSite, Waiter};
 
 /// One parked waiter.
 pub(crate) struct Entry {
