@@ -57,6 +57,7 @@ impl<T> Chan<T> {
         })
     }
 
+    #[inline]
     pub(super) fn site(
         &self,
         what: &'static str,

@@ -81,9 +81,8 @@ where
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
     let names_of = (shared.watch_names && name.is_some()).then(|| shared.clone());
-    let sched = TaskSched::new(Some(shared), Some(stack));
     let cell = Arc::new(TaskCell {
-        header: Header::new(name, daemon, sched),
+        header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
         body: Slot::new(f),
     });
     if let (Some(shared), Some(name)) = (names_of, cell.header.name()) {

@@ -31,12 +31,14 @@ impl Origin {
         }
     }
 
+    #[inline]
     pub(crate) fn is_outside(&self) -> bool {
         self.outside.load(Ordering::Relaxed)
     }
 
     /// Describes a wait on this primitive for the deadlock report: `what` (e.g.
     /// `Event::wait`), called at `location`, with no known owner.
+    #[inline]
     pub(crate) fn site(
         &self,
         what: &'static str,

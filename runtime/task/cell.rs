@@ -68,6 +68,7 @@ const COMPLETE: u8 = 1;
 const JOIN_WAITING: u8 = 2;
 
 impl Header {
+    #[inline]
     pub(crate) fn new(name: Option<String>, daemon: bool, sched: TaskSched) -> Header {
         Header {
             label: TaskLabel {

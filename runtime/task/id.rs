@@ -6,6 +6,7 @@ use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The id of the next task. Ids start at 1 and are never reused.
+#[inline]
 pub(crate) fn next_id() -> NonZeroU64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NonZeroU64::new(NEXT.fetch_add(1, Ordering::Relaxed)).expect("task id counter overflowed")
