@@ -137,9 +137,11 @@ where
         let _ = CURRENT_ID.try_with(|c| c.set(task.header.label.id));
         // SAFETY: this thread is the task's only runner and runs the body once.
         unsafe { task.body.run() };
+        // Still in the task (its name in any panic report): a detached task's result is
+        // dropped here.
+        task.finish();
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
         let _ = CURRENT_ID.try_with(|c| c.set(0));
-        task.header.complete();
         if !task.header.daemon {
             finished(&thread_shared);
         }

@@ -15,6 +15,16 @@ pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 /// How long an idle blocking thread waits for work before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
+thread_local! {
+    /// On a blocking thread, the address of its pool (0 elsewhere).
+    static POOL_OF_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether the calling thread is one of `pool`'s.
+pub(crate) fn is_thread_of(pool: &BlockingPool) -> bool {
+    POOL_OF_THREAD.with(|p| p.get()) == pool as *const BlockingPool as usize
+}
+
 /// The pool of one runtime.
 pub(crate) struct BlockingPool {
     state: Mutex<State>,
@@ -87,6 +97,7 @@ impl BlockingPool {
     }
 
     fn thread_main(&self) {
+        POOL_OF_THREAD.with(|p| p.set(self as *const BlockingPool as usize));
         let mut st = self.lock();
         loop {
             if let Some(job) = st.queue.pop_front() {

@@ -11,13 +11,13 @@ use std::time::Duration;
 use crossbeam_deque::{Injector, Worker as Deque};
 use crossbeam_queue::SegQueue;
 
-use super::blocking::BlockingPool;
+use super::blocking::{self, BlockingPool};
 use super::names::Names;
 use super::reactor::WAKE_TOKEN;
 use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
 use super::spawn::spawn;
 use super::watchdog;
-use super::worker::Worker;
+use super::worker::{self, Worker};
 use crate::task::{FirstTaskGuard, JoinHandle, SpawnOptions};
 
 /// The cooperative runtime as its `Runtime` handle holds it.
@@ -106,6 +106,15 @@ impl Coop {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        if worker::current().is_some() || blocking::is_thread_of(&self.shared.blocking) {
+            // Its own worker would wait for itself (a `Drop` running on a worker), or the
+            // `block_on` in progress would wait for this job to end (`spawn_blocking`).
+            panic!(
+                "spindle: Runtime::block_on called on a thread of a cooperative runtime (a \
+                 worker, or a spawn_blocking job of this runtime), where it would wait \
+                 forever; spawn the work and join it instead"
+            );
+        }
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
         let options = SpawnOptions::first_task(self.shared.stack_size);
         let handle = JoinHandle::first_task(spawn(self.shared.clone(), f, options));

@@ -115,7 +115,7 @@ where
     let job: blocking::Job = Box::new(move || {
         // SAFETY: this job is the cell's only runner, and runs it once.
         unsafe { runner.body.run() };
-        runner.header.complete();
+        runner.finish();
     });
     if let Err(job) = shared.blocking.submit(job) {
         // No blocking thread could be started at all: run it here rather than fail.

@@ -3,8 +3,10 @@
 //! thread; what other threads may touch lives in [`Remote`](super::shared::Remote). Also
 //! what a green thread asks of the worker running it: a timer, a sleep, its runtime.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use super::reactor;
 use super::shared::{Blocked, Shared};
 use super::timers::Timers;
 use crate::stack::overflow;
-use crate::task::{Body, Local, Resume, Suspend, TaskCoroutine, TaskRef, Waiter};
+use crate::task::{Body, Local, Resume, Suspend, TaskCell, TaskCoroutine, TaskRef, Waiter};
 
 /// Every this many scheduling ticks a worker looks at its inbox, timers and the global
 /// injector even when its local queue is busy, so nothing starves.
@@ -48,6 +50,10 @@ pub(crate) struct Worker {
     switches: Cell<u64>,
     /// The last deadlock-snapshot request answered.
     answered: Cell<u64>,
+    /// Panics of registration closures, by task id, waiting for their task to run again.
+    panics: RefCell<Vec<(u64, Box<dyn Any + Send>)>>,
+    /// Whether `panics` is not empty (checked on every resume).
+    has_panics: Cell<bool>,
     /// Ticks left until the next maintenance pass.
     countdown: Cell<u32>,
     poll: RefCell<mio::Poll>,
@@ -87,6 +93,8 @@ impl Worker {
             tasks: RefCell::new(Slab::new()),
             switches: Cell::new(0),
             answered: Cell::new(0),
+            panics: RefCell::new(Vec::new()),
+            has_panics: Cell::new(false),
             countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
@@ -263,20 +271,19 @@ impl Worker {
         // (see `Local`); no other reference to it is live.
         let local = unsafe { sched.local() };
         let cancelling = self.shared.cancelling.load(Ordering::Acquire);
-        if local.co.is_none() {
-            if cancelling {
-                self.cancel_unstarted(&task, local);
-                return;
-            }
-            if !self.start(&task, local) {
-                return;
-            }
+        // A task cancelled before it started starts all the same, to drop its closure in its
+        // own context (a `Drop` there may yield, block or spawn, and a panic is its own).
+        if local.co.is_none() && !self.start(&task, local) {
+            return;
         }
-        let input = if cancelling {
+        let mut input = if cancelling {
             Resume::Cancel
         } else {
             Resume::Go
         };
+        if self.has_panics.get() {
+            input = self.take_panic(&task).unwrap_or(input);
+        }
         let co = local.co.as_mut().expect("a started task has a coroutine");
         let remote = &self.shared.workers[self.index];
         let switches = self.switches.get() + 1;
@@ -298,10 +305,18 @@ impl Worker {
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
                 let epoch = sched.state.park(epoch);
-                // SAFETY: the closure lives on the task's stack, which is suspended inside
-                // `park` until this waiter (or a cancellation) resumes it; we call it once,
-                // now, before anything can resume the task.
-                unsafe { (*register)(Waiter::Task { task, epoch }) };
+                let key = local.key;
+                // The closure may run a primitive's code, and so user code: a panic in it must
+                // not unwind the worker; it goes back to the task (`register_panicked`).
+                let registered = panic::catch_unwind(AssertUnwindSafe(|| {
+                    // SAFETY: the closure lives on the task's stack, which is suspended inside
+                    // `park` until this waiter (or a cancellation) resumes it; we call it
+                    // once, now, before anything can resume the task.
+                    unsafe { (*register)(Waiter::Task { task, epoch }) }
+                }));
+                if let Err(payload) = registered {
+                    self.register_panicked(key, epoch, payload);
+                }
             }
             corosensei::CoroutineResult::Return(()) => self.finish(&task, local),
         }
@@ -324,25 +339,30 @@ impl Worker {
                 // SAFETY: we hold the task from a queue and it never started, so nobody else
                 // runs or cancels its body.
                 unsafe { task.body.cancel(Box::new(msg)) };
-                self.complete(task);
+                task.finish();
+                self.retire(task);
                 return false;
             }
         };
         task.header.label.stack.set(stack.bounds());
         sched.worker.store(self.index, Ordering::Release);
-        let body: *const dyn Body = &task.body;
+        let cell: *const TaskCell<dyn Body> = &**task;
         let yielder_slot: *const Cell<_> = &sched.yielder;
         let co = TaskCoroutine::with_stack(stack, move |y, input: Resume| {
-            // SAFETY: the coroutine is owned by the task's `Local`, inside the same allocation
-            // as `body` and `yielder_slot`, and the worker holds that allocation alive (in its
-            // task table) for as long as the coroutine exists.
+            // SAFETY: the coroutine is owned by the task's `Local`, inside the allocation
+            // `cell` points to (as does `yielder_slot`), and the worker holds that allocation
+            // alive (in its task table) for as long as the coroutine exists.
             unsafe {
                 (*yielder_slot).set(y as *const _);
-                if input == Resume::Cancel {
-                    (*body).cancel(Box::new(crate::Cancelled));
+                if input == Resume::Go {
+                    (*cell).body.run();
                 } else {
-                    (*body).run();
+                    (*cell).header.deliver_cancel();
+                    (*cell).body.cancel(Box::new(crate::Cancelled));
                 }
+                // Completion runs here, in the task, so that dropping a detached task's
+                // result happens in its own context.
+                (*cell).finish();
             }
         });
         local.co = Some(co);
@@ -350,29 +370,50 @@ impl Worker {
         true
     }
 
-    /// Ends a task whose coroutine returned: frees its stack, drops it from the table, and
-    /// completes it (waking its joiner).
+    /// Ends a task whose coroutine returned (having completed the task, see `start`): frees
+    /// its stack, drops it from the table, and counts it out.
     fn finish(&self, task: &TaskRef, local: &mut Local) {
         drop(local.co.take());
         if local.key != usize::MAX {
             self.tasks.borrow_mut().remove(local.key);
             local.key = usize::MAX;
         }
-        self.complete(task);
+        self.retire(task);
     }
 
-    fn cancel_unstarted(&self, task: &TaskRef, local: &mut Local) {
-        drop(local.stack.take());
-        // SAFETY: we hold the task from a queue and it never started, so nobody else runs
-        // or cancels its body.
-        unsafe { task.body.cancel(Box::new(crate::Cancelled)) };
-        self.complete(task);
-    }
-
-    fn complete(&self, task: &TaskRef) {
+    /// Counts out a completed task.
+    fn retire(&self, task: &TaskRef) {
         task.header.sched.state.finish();
-        task.header.complete();
         self.shared.task_finished(&task.header);
+    }
+
+    /// A parked task's registration closure panicked: the panic goes back to the task, which
+    /// is rescheduled to unwind with it from its `park` (unless a wake already rescheduled it:
+    /// then it unwinds when it next runs).
+    #[cold]
+    fn register_panicked(&self, key: usize, epoch: u64, payload: Box<dyn Any + Send>) {
+        let task = self.tasks.borrow()[key].clone();
+        self.panics
+            .borrow_mut()
+            .push((task.header.label.id, payload));
+        self.has_panics.set(true);
+        if task.header.sched.state.wake(epoch) {
+            self.push_local(task);
+        }
+    }
+
+    /// The panic waiting for `task`, if any: handed to the task layer, and the resume that
+    /// makes the task raise it.
+    #[cold]
+    fn take_panic(&self, task: &TaskRef) -> Option<Resume> {
+        let mut panics = self.panics.borrow_mut();
+        let i = panics
+            .iter()
+            .position(|(id, _)| *id == task.header.label.id)?;
+        let (_, payload) = panics.swap_remove(i);
+        self.has_panics.set(!panics.is_empty());
+        crate::task::set_pending_panic(payload);
+        Some(Resume::Panic)
     }
 
     /// During a shutdown's cancellation, reschedules every parked task of this worker so it

@@ -20,6 +20,13 @@ pub(crate) trait Body: Send + Sync {
     /// # Safety
     /// - as for `run`: at most one of `run` / `cancel`, once, by the thread holding the task.
     unsafe fn cancel(&self, outcome: Box<dyn Any + Send>);
+
+    /// Drops the stored result (the task is detached: nobody will join it). A panic in its
+    /// `Drop` is caught here (the panic hook has reported it).
+    ///
+    /// # Safety
+    /// - only by the runner, after the result is written, when no `JoinHandle` can read it.
+    unsafe fn drop_output(&self);
 }
 
 /// A `JoinHandle`'s view of a task body.
@@ -77,6 +84,18 @@ where
         let result = Some(Err(outcome));
         // SAFETY: as above.
         self.out.with_mut(|out| unsafe { *out = result });
+    }
+
+    unsafe fn drop_output(&self) {
+        // SAFETY: Body::drop_output's contract: nobody else reads the slot any more.
+        let out = self.out.with_mut(|out| unsafe { (*out).take() });
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(out))) {
+            // The `Drop` panicked; its own payload's `Drop` might too: leak it rather than
+            // unwind out of the task's last frame.
+            if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                std::mem::forget(again);
+            }
+        }
     }
 }
 

@@ -39,7 +39,7 @@ pub(crate) struct Header {
     pub(crate) label: TaskLabel,
     /// Whether the task is a daemon (does not keep `block_on` waiting).
     pub(crate) daemon: bool,
-    /// Completion bits: [`COMPLETE`], [`JOIN_WAITING`].
+    /// Completion bits: [`COMPLETE`], [`JOIN_WAITING`], [`DETACHED`].
     done: AtomicU8,
     /// The joiner's waiter. Written by the joiner before it sets `JOIN_WAITING`; read by the
     /// runner only after it saw `JOIN_WAITING` (Acquire on `done`).
@@ -66,6 +66,14 @@ unsafe impl Send for Header {}
 
 const COMPLETE: u8 = 1;
 const JOIN_WAITING: u8 = 2;
+/// The `JoinHandle` was dropped: nobody will take the result. Whichever of the runner
+/// (setting `COMPLETE`) and the handle's drop (setting `DETACHED`) comes second drops it:
+/// the runner in the task's own context, the handle wherever it is dropped.
+const DETACHED: u8 = 4;
+/// The task was cancelled before it started and is dropping its closure: blocking calls in
+/// that `Drop` return early instead of raising the cancellation again (as they do during an
+/// unwind).
+const CANCEL_DELIVERED: u8 = 8;
 
 impl Header {
     #[inline]
@@ -97,7 +105,9 @@ impl Header {
     }
 
     /// Marks the task complete (its result is written) and wakes its joiner, if waiting.
-    pub(crate) fn complete(&self) {
+    /// Returns whether the `JoinHandle` was dropped before: then the caller owns the result
+    /// and drops it (see [`TaskCell::finish`]).
+    pub(crate) fn complete(&self) -> bool {
         let prev = self.done.fetch_or(COMPLETE, Ordering::AcqRel);
         if prev & JOIN_WAITING != 0 {
             // SAFETY: the joiner wrote the waiter before setting JOIN_WAITING, which we
@@ -107,6 +117,7 @@ impl Header {
                 w.wake();
             }
         }
+        prev & DETACHED != 0
     }
 
     /// Registers the (only) joiner. If the task completed meanwhile, wakes `waiter` at once.
@@ -125,6 +136,36 @@ impl Header {
             }
         }
     }
+
+    /// Marks a task whose cancellation has been delivered (see [`CANCEL_DELIVERED`]).
+    pub(crate) fn deliver_cancel(&self) {
+        self.done.fetch_or(CANCEL_DELIVERED, Ordering::Relaxed);
+    }
+
+    /// Whether [`Header::deliver_cancel`] was called.
+    pub(crate) fn cancel_delivered(&self) -> bool {
+        self.done.load(Ordering::Relaxed) & CANCEL_DELIVERED != 0
+    }
+
+    /// Records that the `JoinHandle` is gone. Returns whether the task had completed: then
+    /// the caller owns the result and drops it; else the runner will (see [`Header::complete`]).
+    pub(crate) fn detach(&self) -> bool {
+        self.done.fetch_or(DETACHED, Ordering::AcqRel) & COMPLETE != 0
+    }
+}
+
+impl TaskCell<dyn Body> {
+    /// Ends a task whose body has run (or been cancelled): marks it complete, waking its
+    /// joiner, and if its `JoinHandle` is already gone drops its result here — in the task's
+    /// own context, so that a `Drop` of the result (or of a panic payload) may yield, block or
+    /// spawn, and a panic in it is caught and reported like the task's own.
+    pub(crate) fn finish(&self) {
+        if self.header.complete() {
+            // SAFETY: the handle is gone (DETACHED was set before COMPLETE), so nobody else
+            // reads the result; we are its runner, done writing it.
+            unsafe { self.body.drop_output() };
+        }
+    }
 }
 
 /// The coroutine that runs a green thread.
@@ -137,6 +178,9 @@ pub(crate) enum Resume {
     Go,
     /// The runtime is shutting down and this task is a daemon: unwind.
     Cancel,
+    /// The closure that registered the task's waiter panicked on the worker: raise that
+    /// panic in the task (`task::set_pending_panic` holds it).
+    Panic,
 }
 
 /// Why a task's coroutine handed control back to its worker.

@@ -3,6 +3,7 @@
 //! each resume; everything else here only reads it, so code that parks never names the
 //! scheduler that resumes it.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::thread;
@@ -16,6 +17,14 @@ thread_local! {
     /// The task whose coroutine is running on this thread (set by its worker around each
     /// resume).
     static RUNNING_TASK: Cell<Option<NonNull<TaskCell<dyn Body>>>> = const { Cell::new(None) };
+    /// A panic its worker hands the task it resumes with `Resume::Panic`.
+    static PENDING_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+}
+
+/// Hands the task about to be resumed with `Resume::Panic` the panic to raise.
+#[cold]
+pub(crate) fn set_pending_panic(payload: Box<dyn Any + Send>) {
+    PENDING_PANIC.with(|p| p.set(Some(payload)));
 }
 
 /// The task running on this thread, if this thread is a worker running one.
@@ -50,8 +59,21 @@ unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
     // recorded when its coroutine started and lives on that coroutine's stack, which is the
     // stack (or an ancestor of the stack) we are running on.
     let yielder = unsafe { &*task.as_ref().header.sched.yielder.get() };
-    if yielder.suspend(why) == Resume::Cancel {
-        cancelled();
+    match yielder.suspend(why) {
+        Resume::Go => {}
+        // SAFETY: as above, the running task is alive.
+        Resume::Cancel if !unsafe { task.as_ref() }.header.cancel_delivered() => cancelled(),
+        Resume::Cancel => {}
+        Resume::Panic => raise_pending(),
+    }
+}
+
+/// Raises in the task the panic its worker caught while registering the task's waiter.
+#[cold]
+#[inline(never)]
+fn raise_pending() {
+    if let Some(payload) = PENDING_PANIC.with(|p| p.take()) {
+        std::panic::resume_unwind(payload);
     }
 }
 

@@ -31,12 +31,20 @@ use super::wait_site::WaitSite;
 /// assert_eq!(n, 42);
 /// ```
 pub struct JoinHandle<T> {
-    task: Arc<TaskCell<dyn Output<T>>>,
+    /// `None` only once `join` has taken it (then `Drop` has nothing to do).
+    task: Option<Arc<TaskCell<dyn Output<T>>>>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Arc<TaskCell<dyn Output<T>>>) -> JoinHandle<T> {
-        JoinHandle { task }
+        JoinHandle { task: Some(task) }
+    }
+
+    #[inline]
+    fn cell(&self) -> &TaskCell<dyn Output<T>> {
+        self.task
+            .as_ref()
+            .expect("a JoinHandle holds its task until join")
     }
 
     /// Joins the task and returns its value, or continues its panic in the caller (the
@@ -52,7 +60,7 @@ impl<T> JoinHandle<T> {
     /// The task's header.
     #[inline]
     pub(crate) fn header(&self) -> &Header {
-        &self.task.header
+        &self.cell().header
     }
 
     /// Waits for the task to finish and returns its result: `Err` with the panic payload if it
@@ -68,13 +76,16 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     #[track_caller]
-    pub fn join(self) -> thread::Result<T> {
-        let header = &self.task.header;
-        if !header.is_complete() {
-            wait_for_join(header);
+    pub fn join(mut self) -> thread::Result<T> {
+        let task = self
+            .task
+            .take()
+            .expect("a JoinHandle holds its task until join");
+        if !task.header.is_complete() {
+            wait_for_join(&task.header);
         }
         // SAFETY: the task is complete (Acquire), and `join` consumes the only handle.
-        match unsafe { self.task.body.take() } {
+        match unsafe { task.body.take() } {
             Some(result) => result,
             None => Err(Box::new("spindle: the task's result was already taken")),
         }
@@ -92,7 +103,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.header.is_complete()
+        self.cell().header.is_complete()
     }
 
     /// The task's id.
@@ -104,7 +115,7 @@ impl<T> JoinHandle<T> {
     /// rt.block_on(|| assert!(spindle::spawn(|| ()).id().as_u64() > 0));
     /// ```
     pub fn id(&self) -> TaskId {
-        self.task.header.id()
+        self.cell().header.id()
     }
 
     /// The task's name, if it was given one.
@@ -119,7 +130,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.task.header.name()
+        self.cell().header.name()
     }
 }
 
@@ -147,11 +158,24 @@ impl<T> Drop for FirstTaskGuard<'_, T> {
     }
 }
 
+/// Dropping the handle detaches the task. If it has finished, its result is dropped here;
+/// else the task drops it itself when it ends, in its own context.
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            if task.header.detach() {
+                // SAFETY: the task is complete and this was its only handle.
+                drop(unsafe { task.body.take() });
+            }
+        }
+    }
+}
+
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.task.header.label.id)
-            .field("name", &self.task.header.name())
+            .field("id", &self.cell().header.label.id)
+            .field("name", &self.cell().header.name())
             .field("finished", &self.is_finished())
             .finish()
     }

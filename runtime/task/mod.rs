@@ -24,7 +24,9 @@ pub(crate) use cell::{
     Header, Local, Resume, Scheduler, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSched, Waiter,
     UNBOUND,
 };
-pub(crate) use current::{in_green_thread, park, running, set_running, set_wait_site, yield_now};
+pub(crate) use current::{
+    in_green_thread, park, running, set_pending_panic, set_running, set_wait_site, yield_now,
+};
 pub use handle::Task;
 pub use id::TaskId;
 pub(crate) use join::FirstTaskGuard;
