@@ -16,6 +16,14 @@ pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
+/// Milliseconds from a fixed origin (the first call) to `t`, wrapping every 2^32 ms (49
+/// days): the coarse stamps that say how long a task has waited.
+pub(crate) fn millis(t: Instant) -> u32 {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| t);
+    t.saturating_duration_since(origin).as_millis() as u32
+}
+
 /// The deadline `d` from [`now`], saturating 100 years ahead (a timeout of `Duration::MAX`
 /// waits "forever" without overflowing `Instant`).
 pub(crate) fn deadline_after(d: Duration) -> Instant {

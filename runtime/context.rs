@@ -23,6 +23,7 @@ pub(crate) fn yield_now() {
 }
 
 /// `spindle::sleep`.
+#[track_caller]
 pub(crate) fn sleep(d: Duration) {
     match task::running() {
         Some(task) if d.is_zero() => {

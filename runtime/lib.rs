@@ -54,11 +54,13 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 pub mod channel;
 mod clock;
 mod context;
 mod coop;
 pub mod coroutine;
+mod dump_signal;
 mod loom;
 pub mod net;
 mod panic_report;
@@ -71,11 +73,10 @@ pub mod sync;
 mod sys;
 mod task;
 
+pub use builder::{current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder};
 pub use pool::{AsyncResult, Pool, PoolError};
-pub use runtime::{
-    current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
-};
-pub use task::{Cancelled, JoinHandle, Task, TaskId};
+pub use runtime::{Runtime, RuntimeBuilder};
+pub use task::{Cancelled, JoinHandle, Task, TaskDump, TaskId, TaskSnapshot, TaskState};
 
 /// Model-checking hooks, only with `--cfg spindle_loom` (for `tests/loom_sync.rs`): not API.
 #[cfg(spindle_loom)]

@@ -11,15 +11,22 @@ use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
+use std::time::Duration;
+
+use slab::Slab;
 
 use crate::task::{
-    FirstTaskGuard, Header, JoinHandle, Slot, SpawnOptions, TaskCell, TaskRef, TaskSched,
+    FirstTaskGuard, Header, JoinHandle, Slot, SpawnOptions, TaskCell, TaskDump, TaskRef, TaskSched,
+    TaskSnapshot, TaskState,
 };
 
 /// State shared by a preemptive runtime's handle and its threads.
 pub(crate) struct Shared {
     /// Non-daemon tasks spawned and not yet finished.
     live_nondaemon: AtomicUsize,
+    /// Every live task (for `Runtime::dump`); a spawn costs a thread, so a lock here is
+    /// nothing beside it.
+    tasks: Mutex<Slab<TaskRef>>,
     quiet_lock: Mutex<()>,
     quiet: Condvar,
     /// Default stack size of a task's thread.
@@ -59,6 +66,32 @@ pub(crate) fn home() -> Option<(Arc<Shared>, bool)> {
         .flatten()
 }
 
+impl Shared {
+    /// Every live task: OS threads, each listed as running (the OS schedules them, and their
+    /// waits are the OS's).
+    pub(crate) fn dump(&self) -> TaskDump {
+        let tasks = self
+            .lock_tasks()
+            .iter()
+            .map(|(_, t)| {
+                let name = t.header.name().map(String::from);
+                TaskSnapshot::new(
+                    t.header.label.id,
+                    name,
+                    TaskState::Running,
+                    None,
+                    Duration::ZERO,
+                )
+            })
+            .collect();
+        TaskDump::new(tasks, 0, Vec::new())
+    }
+
+    fn lock_tasks(&self) -> std::sync::MutexGuard<'_, Slab<TaskRef>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The preemptive runtime as its `Runtime` handle holds it.
 pub(crate) struct Preempt {
     shared: Arc<Shared>,
@@ -70,12 +103,17 @@ impl Preempt {
         Preempt {
             shared: Arc::new(Shared {
                 live_nondaemon: AtomicUsize::new(0),
+                tasks: Mutex::new(Slab::new()),
                 quiet_lock: Mutex::new(()),
                 quiet: Condvar::new(),
                 stack_size,
             }),
             serial: Mutex::new(()),
         }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Runs `f` on a new thread and waits for it and every non-daemon task.
@@ -131,6 +169,7 @@ where
     if !daemon {
         shared.live_nondaemon.fetch_add(1, Ordering::AcqRel);
     }
+    let key = shared.lock_tasks().insert(task.clone());
     let thread_shared = shared.clone();
     let spawned = builder.spawn(move || {
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = Some((thread_shared.clone(), task.clone())));
@@ -142,6 +181,7 @@ where
         task.finish();
         let _ = CURRENT.try_with(|c| c.borrow_mut().take());
         let _ = CURRENT_ID.try_with(|c| c.set(0));
+        thread_shared.lock_tasks().remove(key);
         if !task.header.daemon {
             finished(&thread_shared);
         }
@@ -149,6 +189,7 @@ where
     match spawned {
         Ok(_detached) => Ok(handle),
         Err(e) => {
+            shared.lock_tasks().remove(key);
             if !daemon {
                 finished(shared);
             }

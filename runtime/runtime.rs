@@ -1,13 +1,15 @@
-//! The public runtime API, one face over two backends: [`Runtime`], its builder, the task
-//! [`Builder`], and the free functions [`spawn`], [`yield_now`], [`sleep`] and [`current`].
+//! The public runtime API, one face over two backends: [`Runtime`] and its builder (the
+//! task-level API — `Builder`, `spawn`, `sleep`, `current` — is `builder.rs`'s).
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::context::{self, Home};
+use crate::context;
+use crate::dump_signal::DumpOnSignal;
 use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
-use crate::task::{JoinHandle, SpawnOptions, Task};
+use crate::task::TaskDump;
 use crate::{coop, preempt};
 
 /// A pointer that may cross into the first task of `block_on` (see there).
@@ -43,6 +45,8 @@ const MAX_WORKERS: usize = 1024;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Runtime {
+    /// Declared first, so dropped before the workers stop.
+    _dump_signal: Option<DumpOnSignal>,
     inner: Inner,
 }
 
@@ -74,7 +78,12 @@ pub struct RuntimeBuilder {
     stack_size: usize,
     stall_threshold: Duration,
     max_blocking_threads: usize,
+    stuck_after: Duration,
+    stderr_reports: bool,
 }
+
+/// The default of [`RuntimeBuilder::stuck_warning`].
+const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(10);
 
 /// The default of [`RuntimeBuilder::stall_threshold`].
 const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
@@ -98,6 +107,8 @@ impl Runtime {
             stack_size: DEFAULT_STACK_SIZE,
             stall_threshold: DEFAULT_STALL_THRESHOLD,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            stuck_after: DEFAULT_STUCK_AFTER,
+            stderr_reports: true,
         }
     }
 
@@ -116,6 +127,8 @@ impl Runtime {
             stack_size: DEFAULT_STACK_SIZE,
             stall_threshold: DEFAULT_STALL_THRESHOLD,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            stuck_after: DEFAULT_STUCK_AFTER,
+            stderr_reports: true,
         }
     }
 
@@ -188,6 +201,42 @@ impl Runtime {
         matches!(self.inner, Inner::Coop(_))
     }
 
+    /// Every live task of the runtime, from any thread, while it runs: id, name, state, what
+    /// it waits on, the caller's `file:line`, and for how long — like Go's goroutine dump.
+    /// Between `block_on` calls it is empty. On the cooperative runtime each worker lists
+    /// its tasks between two of them, so the call waits a few milliseconds at most; a worker
+    /// running one task without yielding for longer is listed with that task only. Tasks not
+    /// started yet are counted, not listed. Preemptive tasks are OS threads, listed as
+    /// running. Costs nothing when nobody asks.
+    ///
+    /// A runtime built while the environment variable `SPINDLE_DUMP_SIGNAL` names a signal
+    /// (e.g. `USR1`) prints its dump on stderr whenever the process receives that signal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let rt = Arc::new(spindle::Runtime::cooperative().workers(1).build().unwrap());
+    /// let r = rt.clone();
+    /// let t = std::thread::spawn(move || r.block_on(|| {
+    ///     spindle::Builder::new().name("napper").spawn(|| spindle::sleep(Duration::from_millis(300)))
+    ///         .unwrap().join().unwrap();
+    /// }));
+    /// std::thread::sleep(Duration::from_millis(100));
+    /// let dump = rt.dump();
+    /// let napper = dump.iter().find(|t| t.name() == Some("napper")).expect("listed");
+    /// assert_eq!(napper.state(), spindle::TaskState::Sleeping);
+    /// assert!(dump.to_string().contains("task 'napper'"));
+    /// t.join().unwrap();
+    /// ```
+    pub fn dump(&self) -> TaskDump {
+        match &self.inner {
+            Inner::Coop(c) => c.shared().dump(),
+            Inner::Preempt(p) => p.shared().dump(),
+        }
+    }
+
     /// The number of worker OS threads (cooperative), or 0 (preemptive: a thread per task).
     ///
     /// # Examples
@@ -247,8 +296,9 @@ impl RuntimeBuilder {
     }
 
     /// How long a green thread may run without yielding before the stall watchdog reports
-    /// it — its name and id — as a `tracing` warning (target `spindle::stall`). Default
-    /// 100 ms; `Duration::ZERO` turns the watchdog off. Cooperative runtime only.
+    /// it — its name and id — as a `tracing` warning (target `spindle::stall`), or on stderr
+    /// when no subscriber is installed (see [`stderr_reports`](Self::stderr_reports)).
+    /// Default 100 ms; `Duration::ZERO` turns the watchdog off. Cooperative runtime only.
     ///
     /// # Examples
     ///
@@ -262,7 +312,41 @@ impl RuntimeBuilder {
         self
     }
 
-    /// The most OS threads [`spawn_blocking`] may use at once (default 512; started on
+    /// How long every task of a cooperative runtime may stay blocked, on waits that the
+    /// deadlock detector cannot prove hopeless (something outside the runtime could still end
+    /// them: a plain thread, a socket, another runtime), before the runtime prints its task
+    /// dump once as a "possibly stuck" warning — through `tracing` (target `spindle::stuck`)
+    /// if a subscriber is installed, else on stderr — and goes on waiting. Default 10 s;
+    /// `Duration::ZERO` turns the warning off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = spindle::Runtime::cooperative().stuck_warning(Duration::from_secs(30)).build();
+    /// assert!(rt.is_ok());
+    /// ```
+    pub fn stuck_warning(mut self, after: Duration) -> RuntimeBuilder {
+        self.stuck_after = after;
+        self
+    }
+
+    /// Whether the runtime's warnings (a stalled task, a possibly stuck runtime) are printed
+    /// on stderr when no `tracing` subscriber is installed to take them (default `true`).
+    /// With a subscriber, they always go to it and never to stderr.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().stderr_reports(false).build();
+    /// assert!(rt.is_ok());
+    /// ```
+    pub fn stderr_reports(mut self, on: bool) -> RuntimeBuilder {
+        self.stderr_reports = on;
+        self
+    }
+
+    /// The most OS threads [`spawn_blocking`](crate::spawn_blocking) may use at once (default 512; started on
     /// demand, ended after 10 s idle). Cooperative runtime only.
     ///
     /// # Examples
@@ -323,274 +407,28 @@ impl RuntimeBuilder {
                     stall_threshold: (!self.stall_threshold.is_zero())
                         .then_some(self.stall_threshold),
                     max_blocking_threads: self.max_blocking_threads,
+                    stuck_after: (!self.stuck_after.is_zero()).then_some(self.stuck_after),
+                    stderr_reports: self.stderr_reports,
                 };
+                let coop = coop::Coop::start(config)?;
+                let shared = Arc::downgrade(coop.shared());
                 Ok(Runtime {
-                    inner: Inner::Coop(coop::Coop::start(config)?),
+                    _dump_signal: DumpOnSignal::from_env(move || {
+                        shared.upgrade().map(|s| s.dump())
+                    })?,
+                    inner: Inner::Coop(coop),
                 })
             }
-            Kind::Preemptive => Ok(Runtime {
-                inner: Inner::Preempt(preempt::Preempt::new(stack_size)),
-            }),
-        }
-    }
-}
-
-/// Configures one task before spawning it, as `std::thread::Builder` does a thread.
-///
-/// # Examples
-///
-/// ```
-/// use spindle::{Builder, Runtime};
-/// let rt = Runtime::cooperative().build().unwrap();
-/// rt.block_on(|| {
-///     let h = Builder::new().name("fetcher").stack_size(256 * 1024).spawn(|| 5)?;
-///     assert_eq!(h.join().unwrap(), 5);
-///     Ok::<(), std::io::Error>(())
-/// }).unwrap();
-/// ```
-#[derive(Clone, Debug, Default)]
-#[must_use = "a builder does nothing until .spawn()"]
-pub struct Builder {
-    name: Option<String>,
-    stack_size: Option<usize>,
-    daemon: Option<bool>,
-}
-
-impl Builder {
-    /// A builder with no name, the runtime's stack size, and the spawning task's daemon flag.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = spindle::Builder::new();
-    /// ```
-    pub fn new() -> Builder {
-        Builder::default()
-    }
-
-    /// Names the task (shown by [`Task::name`], the stall and overflow reports, and, on the
-    /// preemptive runtime, the OS thread).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = spindle::Builder::new().name("reader");
-    /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Builder {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The task's stack size in bytes, instead of the runtime's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::cooperative().build().unwrap();
-    /// rt.block_on(|| assert!(spindle::Builder::new().stack_size(0).spawn(|| ()).is_err()));
-    /// ```
-    pub fn stack_size(mut self, bytes: usize) -> Builder {
-        self.stack_size = Some(bytes);
-        self
-    }
-
-    /// Whether the task is a daemon: `block_on` does not wait for daemons, and cancels those
-    /// still running when it returns. By default a task is a daemon if the task spawning it
-    /// is (Python's rule).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::cooperative().build().unwrap();
-    /// rt.block_on(|| {
-    ///     spindle::Builder::new().daemon(true).spawn(|| loop { spindle::yield_now() }).unwrap();
-    /// }); // returns: the daemon does not keep it waiting
-    /// ```
-    pub fn daemon(mut self, daemon: bool) -> Builder {
-        self.daemon = Some(daemon);
-        self
-    }
-
-    /// Spawns the task on the runtime of the calling task.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a stack size out of bounds; the OS's error when no stack (memory,
-    /// `vm.max_map_count`) or, on the preemptive runtime, no thread can be had.
-    ///
-    /// # Panics
-    ///
-    /// When called outside a runtime: run the code inside [`Runtime::block_on`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::preemptive().build().unwrap();
-    /// let v = rt.block_on(|| spindle::Builder::new().spawn(|| 3).unwrap().join().unwrap());
-    /// assert_eq!(v, 3);
-    /// ```
-    #[track_caller]
-    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        self.spawn_as(f, "Builder::spawn")
-    }
-
-    /// [`Builder::spawn`], naming `what` in the outside-a-runtime panic.
-    #[inline]
-    #[track_caller]
-    fn spawn_as<F, T>(self, f: F, what: &str) -> io::Result<JoinHandle<T>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let Some((home, parent_daemon)) = context::home() else {
-            outside_runtime(what)
-        };
-        let options = |default_size: usize| -> io::Result<SpawnOptions> {
-            Ok(SpawnOptions {
-                name: self.name,
-                daemon: self.daemon.unwrap_or(parent_daemon),
-                stack_size: match self.stack_size {
-                    Some(s) => checked_size(s)?,
-                    None => default_size,
-                },
-            })
-        };
-        match home {
-            Home::Coop(shared) => {
-                let options = options(shared.stack_size)?;
-                coop::spawn(shared, f, options)
-            }
-            Home::Preempt(shared) => {
-                let options = options(shared.stack_size)?;
-                preempt::spawn(&shared, f, options)
+            Kind::Preemptive => {
+                let preempt = preempt::Preempt::new(stack_size);
+                let shared = Arc::downgrade(preempt.shared());
+                Ok(Runtime {
+                    _dump_signal: DumpOnSignal::from_env(move || {
+                        shared.upgrade().map(|s| s.dump())
+                    })?,
+                    inner: Inner::Preempt(preempt),
+                })
             }
         }
     }
-}
-
-#[cold]
-#[track_caller]
-fn outside_runtime(what: &str) -> ! {
-    panic!(
-        "spindle::{what} called outside a runtime: start one with Runtime::cooperative() or Runtime::preemptive() and run this code inside Runtime::block_on"
-    )
-}
-
-/// Spawns a task on the runtime of the calling task and returns its [`JoinHandle`]: a green
-/// thread on the cooperative runtime, an OS thread on the preemptive one.
-///
-/// # Panics
-///
-/// Outside a runtime (use [`Runtime::block_on`]), and when no stack or thread can be had
-/// (use [`Builder::spawn`] to get that as an error).
-///
-/// # Examples
-///
-/// ```
-/// let rt = spindle::Runtime::cooperative().build().unwrap();
-/// let v = rt.block_on(|| spindle::spawn(|| "hi").join().unwrap());
-/// assert_eq!(v, "hi");
-/// ```
-#[track_caller]
-pub fn spawn<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    match Builder::new().spawn_as(f, "spawn") {
-        Ok(h) => h,
-        Err(e) => panic!("spindle::spawn failed: {e}"),
-    }
-}
-
-/// Runs blocking work — a blocking system call, a `std` lock, a long computation — without
-/// stalling other green threads: in a green thread, `f` runs on the runtime's pool of
-/// blocking OS threads while the calling task is parked; anywhere else (a preemptive task, a
-/// plain thread) `f` simply runs here. Returns `f`'s value; a panic in `f` continues in the
-/// caller.
-///
-/// # Examples
-///
-/// ```
-/// let rt = spindle::Runtime::cooperative().workers(1).build().unwrap();
-/// let n = rt.block_on(|| spindle::spawn_blocking(|| {
-///     std::thread::sleep(std::time::Duration::from_millis(10)); // blocks a pool thread only
-///     42
-/// }));
-/// assert_eq!(n, 42);
-/// ```
-pub fn spawn_blocking<F, T>(f: F) -> T
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    match context::green_runtime() {
-        Some(shared) => coop::spawn_blocking(&shared, f),
-        None => f(),
-    }
-}
-
-/// Lets other tasks run: a green thread goes to the back of its worker's run queue; a
-/// preemptive task or plain thread calls `std::thread::yield_now`.
-///
-/// # Examples
-///
-/// ```
-/// spindle::yield_now(); // fine anywhere
-/// ```
-#[inline]
-pub fn yield_now() {
-    context::yield_now()
-}
-
-/// Sleeps for at least `d`: a green thread parks on its worker's timers (no thread per
-/// sleeper), anything else calls `std::thread::sleep`. `sleep(Duration::ZERO)` just yields;
-/// a huge duration sleeps (practically) forever.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// let rt = spindle::Runtime::cooperative().build().unwrap();
-/// let t = Instant::now();
-/// rt.block_on(|| spindle::sleep(Duration::from_millis(20)));
-/// assert!(t.elapsed() >= Duration::from_millis(20));
-/// ```
-pub fn sleep(d: Duration) {
-    context::sleep(d)
-}
-
-/// The task this code runs in.
-///
-/// # Panics
-///
-/// Outside a runtime's task; see [`try_current`].
-///
-/// # Examples
-///
-/// ```
-/// let rt = spindle::Runtime::cooperative().build().unwrap();
-/// assert_eq!(rt.block_on(|| spindle::current().name().map(String::from)).as_deref(), Some("main"));
-/// ```
-#[track_caller]
-pub fn current() -> Task {
-    match context::current_task() {
-        Some(t) => t,
-        None => outside_runtime("current"),
-    }
-}
-
-/// The task this code runs in, or `None` on a plain thread outside any runtime.
-///
-/// # Examples
-///
-/// ```
-/// assert!(spindle::try_current().is_none());
-/// ```
-pub fn try_current() -> Option<Task> {
-    context::current_task()
 }

@@ -27,6 +27,7 @@ fn site(ops: &[Op<'_>], location: &'static Location<'static>) -> WaitSite {
         location,
         outside: ops.iter().any(|op| op.handle.touch()),
         owner: None,
+        since_ms: 0,
     }
 }
 

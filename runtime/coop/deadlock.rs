@@ -4,43 +4,25 @@
 //! report that `block_on` panics with (each task, its wait and call site, and any cycle of
 //! lock owners and joins).
 
-use std::sync::atomic::Ordering;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::shared::{Blocked, Shared};
+use super::shared::Shared;
+use crate::task::{TaskSnapshot, TaskState};
 
 impl Shared {
     /// The deadlock report, if every task is blocked and nothing — no timer, no I/O, no
     /// thread outside the runtime, no blocking job — can wake any of them.
-    pub(crate) fn detect_deadlock(&self, round: u64) -> Option<String> {
+    pub(crate) fn detect_deadlock(&self) -> Option<String> {
         if !self.quiescent() {
             return None;
         }
         let before = self.total_switches();
-        // Ask every worker for its parked tasks.
-        for (i, r) in self.workers.iter().enumerate() {
-            r.snapshot_req.store(round, Ordering::SeqCst);
-            r.sleeping.store(true, Ordering::SeqCst);
-            self.notify(i);
+        let answers = self.ask_snapshots(Duration::from_millis(500));
+        if !answers.silent.is_empty() {
+            return None;
         }
-        let asked = Instant::now();
-        let mut blocked = Vec::new();
-        for r in self.workers.iter() {
-            loop {
-                {
-                    let snap = r.snapshot.lock().unwrap_or_else(|e| e.into_inner());
-                    if snap.0 == round {
-                        blocked.extend(snap.1.iter().cloned());
-                        break;
-                    }
-                }
-                if asked.elapsed() > Duration::from_millis(500) {
-                    return None;
-                }
-                thread::sleep(Duration::from_millis(1));
-            }
-        }
+        let blocked = answers.tasks;
         // Still quiet, and nothing ran meanwhile?
         let settled = (0..50).any(|_| {
             let q = self.quiescent();
@@ -52,7 +34,10 @@ impl Shared {
         if !settled || self.total_switches() != before || blocked.is_empty() {
             return None;
         }
-        if blocked.iter().any(|b| b.site.is_none_or(|s| s.outside)) {
+        if blocked
+            .iter()
+            .any(|b| b.state == TaskState::Runnable || b.site.is_none_or(|s| s.outside))
+        {
             return None;
         }
         Some(deadlock_report(&blocked))
@@ -61,40 +46,31 @@ impl Shared {
 
 /// Formats the deadlock report: each blocked task and what it waits on, then any cycle of
 /// lock owners and joins.
-fn deadlock_report(blocked: &[Blocked]) -> String {
+fn deadlock_report(blocked: &[TaskSnapshot]) -> String {
     use std::fmt::Write as _;
     let label = |id: u64| -> String {
-        match blocked
+        let name = blocked
             .iter()
             .find(|b| b.id == id)
-            .and_then(|b| b.name.as_deref())
-        {
-            Some(name) => format!("task '{name}' (#{id})"),
-            None => format!("task #{id}"),
-        }
+            .and_then(|b| b.name.as_deref());
+        crate::task::label(id, name)
     };
     let mut out = String::from(
         "deadlock: every task of the runtime is blocked and nothing can wake any of them:",
     );
-    let mut sorted: Vec<&Blocked> = blocked.iter().collect();
+    let mut sorted: Vec<&TaskSnapshot> = blocked.iter().collect();
     sorted.sort_by_key(|b| b.id);
     for b in &sorted {
         let site = b.site.expect("checked by the caller");
-        let _ = write!(
-            out,
-            "\n  {} waits in {} at {}",
-            label(b.id),
-            site.what,
-            site.location
-        );
-        if let Some(owner) = site.owner {
+        let relation = site.owner.map(|owner| {
             let relation = if site.what == "JoinHandle::join" {
                 "joining"
             } else {
                 "held by"
             };
-            let _ = write!(out, " ({relation} {})", label(owner));
-        }
+            format!("({relation} {})", label(owner))
+        });
+        let _ = write!(out, "\n  {}", b.line(relation.as_deref()));
     }
     // Cycles: follow "waits for" edges (lock owners, joined tasks) from each task.
     let next = |id: u64| -> Option<u64> { blocked.iter().find(|b| b.id == id)?.site?.owner };

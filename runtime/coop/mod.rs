@@ -31,22 +31,25 @@
 //! [`Scheduler`]: crate::task::Scheduler
 
 mod blocking;
+mod current;
 mod deadlock;
 mod names;
 mod reactor;
 mod registration;
+mod report;
 mod runtime;
 mod shared;
+mod snapshot;
 mod spawn;
 mod timers;
 mod watchdog;
 mod worker;
 
+#[cfg_attr(spindle_loom, allow(unused_imports))] // its callers park green threads only
+pub(crate) use current::add_timer;
+pub(crate) use current::{current_shared, current_worker_count, sleep_until};
 pub(crate) use reactor::{READABLE, WRITABLE};
 pub(crate) use registration::Registration;
 pub(crate) use runtime::Coop;
 pub(crate) use shared::{Config, Shared};
 pub(crate) use spawn::{spawn, spawn_blocking};
-#[cfg_attr(spindle_loom, allow(unused_imports))] // its callers park green threads only
-pub(crate) use worker::add_timer;
-pub(crate) use worker::{current_shared, current_worker_count, sleep_until};

@@ -11,7 +11,7 @@ use mio::unix::SourceFd;
 
 use super::reactor::ScheduledIo;
 use super::shared::Shared;
-use super::worker;
+use super::{current, worker};
 use crate::task::{WaitSite, Waiter};
 
 /// A socket's registration with one worker's poll.
@@ -64,12 +64,13 @@ impl Registration {
                 // Readiness comes from outside the runtime.
                 outside: true,
                 owner: None,
+                since_ms: 0,
             }),
         );
         let io = &*self.io;
         let mut register = |w: Waiter| {
             if let Some(d) = deadline {
-                worker::add_timer(d, w.clone());
+                current::add_timer(d, w.clone());
             }
             io.register(interest, w);
         };

@@ -6,7 +6,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Worker as Deque};
 use crossbeam_queue::SegQueue;
@@ -14,6 +14,7 @@ use crossbeam_queue::SegQueue;
 use super::blocking::{self, BlockingPool};
 use super::names::Names;
 use super::reactor::WAKE_TOKEN;
+use super::report;
 use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
 use super::spawn::spawn;
 use super::watchdog;
@@ -28,6 +29,8 @@ pub(crate) struct Coop {
     stop_watchdog: Arc<watchdog::Stop>,
     /// `block_on` calls run one after another.
     serial: Mutex<()>,
+    /// From [`Config::stuck_after`].
+    stuck_after: Option<Duration>,
 }
 
 impl Coop {
@@ -54,6 +57,7 @@ impl Coop {
                 forever: AtomicBool::new(false),
                 snapshot_req: AtomicU64::new(0),
                 snapshot: Mutex::new((0, Vec::new())),
+                observed_ms: AtomicU64::new(0),
             });
             locals.push((poll, fresh));
         }
@@ -61,6 +65,7 @@ impl Coop {
             workers: remotes.into_boxed_slice(),
             injector: Injector::new(),
             live: AtomicU64::new(0),
+            snapshot_round: AtomicU64::new(0),
             cancelling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             quiet_lock: Mutex::new(()),
@@ -69,6 +74,7 @@ impl Coop {
             blocking: Arc::new(BlockingPool::new(config.max_blocking_threads)),
             names: Names::default(),
             watch_names: config.stall_threshold.is_some(),
+            stderr_reports: config.stderr_reports,
         });
         let mut coop = Coop {
             shared: shared.clone(),
@@ -76,6 +82,7 @@ impl Coop {
             watchdog: None,
             stop_watchdog: Arc::new(watchdog::Stop::default()),
             serial: Mutex::new(()),
+            stuck_after: config.stuck_after,
         };
         for (index, (poll, fresh)) in locals.into_iter().enumerate() {
             let shared = shared.clone();
@@ -119,7 +126,7 @@ impl Coop {
         let options = SpawnOptions::first_task(self.shared.stack_size);
         let handle = JoinHandle::first_task(spawn(self.shared.clone(), f, options));
         let first = FirstTaskGuard(&handle);
-        let mut round = 0;
+        let mut stuck = StuckWatch::new(self.stuck_after);
         let report = loop {
             if self
                 .shared
@@ -127,10 +134,10 @@ impl Coop {
             {
                 break None;
             }
-            round += 1;
-            if let Some(report) = self.shared.detect_deadlock(round) {
+            if let Some(report) = self.shared.detect_deadlock() {
                 break Some(report);
             }
+            stuck.check(&self.shared);
         };
         if self.shared.live.load(Ordering::Acquire) != 0 {
             self.shared.cancelling.store(true, Ordering::SeqCst);
@@ -161,5 +168,55 @@ impl Drop for Coop {
             let _ = t.join();
         }
         self.shared.blocking.shutdown();
+    }
+}
+
+/// The "possibly stuck" warning: when the runtime has been quiet — every worker asleep with
+/// no timer, nothing queued, nothing switched — for `after`, on waits the deadlock detector
+/// cannot prove (something outside the runtime could still end them), the task dump is
+/// printed once, and `block_on` goes on waiting.
+struct StuckWatch {
+    after: Option<Duration>,
+    quiet_since: Option<(Instant, u64)>,
+    warned: bool,
+}
+
+impl StuckWatch {
+    fn new(after: Option<Duration>) -> StuckWatch {
+        StuckWatch {
+            after,
+            quiet_since: None,
+            warned: false,
+        }
+    }
+
+    fn check(&mut self, shared: &Shared) {
+        let Some(after) = self.after else { return };
+        let switches = shared.total_switches();
+        if !shared.quiescent() {
+            self.quiet_since = None;
+            self.warned = false;
+            return;
+        }
+        match self.quiet_since {
+            Some((_, seen)) if seen != switches => {
+                self.quiet_since = Some((Instant::now(), switches))
+            }
+            None => self.quiet_since = Some((Instant::now(), switches)),
+            Some((since, _)) if !self.warned && since.elapsed() >= after => {
+                self.warned = true;
+                let dump = shared.dump();
+                report::warn(
+                    report::Kind::Stuck,
+                    shared.stderr_reports,
+                    &format!(
+                        "possibly stuck: every task of the runtime has been blocked for {} s on \
+                         waits that something outside the runtime could end; still waiting\n{dump}",
+                        since.elapsed().as_secs()
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
     }
 }

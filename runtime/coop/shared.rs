@@ -14,7 +14,7 @@ use crossbeam_queue::SegQueue;
 use super::blocking::BlockingPool;
 use super::names::Names;
 use super::reactor::IoTable;
-use crate::task::{Header, TaskRef, WaitSite};
+use crate::task::{Header, TaskRef, TaskSnapshot};
 
 /// What other threads may touch of one worker.
 pub(crate) struct Remote {
@@ -43,15 +43,9 @@ pub(crate) struct Remote {
     /// The deadlock detector's latest request for a list of this worker's parked tasks.
     pub(crate) snapshot_req: AtomicU64,
     /// The answer: the request it answers, and the worker's parked tasks.
-    pub(crate) snapshot: Mutex<(u64, Vec<Blocked>)>,
-}
-
-/// A parked task as the deadlock report sees it.
-#[derive(Clone, Debug)]
-pub(crate) struct Blocked {
-    pub(crate) id: u64,
-    pub(crate) name: Option<String>,
-    pub(crate) site: Option<WaitSite>,
+    pub(crate) snapshot: Mutex<(u64, Vec<TaskSnapshot>)>,
+    /// When the stall watchdog last saw this worker switch (`clock::millis`; 0: never).
+    pub(crate) observed_ms: AtomicU64,
 }
 
 /// The runtime state shared by its workers, its handle and every task.
@@ -63,6 +57,8 @@ pub(crate) struct Shared {
     /// the non-daemon ones in the low 32 bits ([`LIVE_NONDAEMON`]). One atomic for both, so a
     /// spawn or a finish costs one read-modify-write.
     pub(crate) live: AtomicU64,
+    /// The last snapshot round asked of the workers (by the deadlock detector or a dump).
+    pub(crate) snapshot_round: AtomicU64,
     /// Set while `block_on` cancels the daemons left after its last non-daemon task.
     pub(crate) cancelling: AtomicBool,
     /// Set when the `Runtime` is dropped: workers exit.
@@ -77,6 +73,8 @@ pub(crate) struct Shared {
     /// Names of named live tasks, for the stall watchdog (kept only when it runs).
     pub(crate) names: Names,
     pub(crate) watch_names: bool,
+    /// From [`Config::stderr_reports`].
+    pub(crate) stderr_reports: bool,
 }
 
 /// How to build a cooperative runtime.
@@ -87,6 +85,11 @@ pub(crate) struct Config {
     /// Report runs longer than this; `None` turns the watchdog off.
     pub(crate) stall_threshold: Option<Duration>,
     pub(crate) max_blocking_threads: usize,
+    /// Warn once when every task has been blocked this long on waits the deadlock detector
+    /// cannot prove; `None` turns the warning off.
+    pub(crate) stuck_after: Option<Duration>,
+    /// Whether stall and stuck reports go to stderr when no `tracing` subscriber is set.
+    pub(crate) stderr_reports: bool,
 }
 
 impl Shared {

@@ -102,6 +102,7 @@ where
 
 /// Runs `f` on the runtime's blocking pool and parks the calling green thread until it
 /// returns; a panic in `f` continues in the caller.
+#[track_caller]
 pub(crate) fn spawn_blocking<F, T>(shared: &Shared, f: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,
@@ -121,5 +122,5 @@ where
         // No blocking thread could be started at all: run it here rather than fail.
         job();
     }
-    JoinHandle::new(cell).join_or_resume()
+    JoinHandle::new(cell).join_or_resume_as("spawn_blocking")
 }

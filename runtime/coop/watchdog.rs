@@ -1,6 +1,7 @@
 //! The stall watchdog: a thread that notices a green thread running too long without
 //! yielding — which stalls every other task on its worker — and reports it through the
-//! `tracing` facade (target `spindle::stall`). The library itself never prints.
+//! `tracing` facade (target `spindle::stall`) or, with no subscriber installed, on stderr
+//! (`report.rs`). It also notes when it last saw each worker switch, for the task dump.
 //!
 //! Each worker bumps a switch counter and publishes the running task's id around every
 //! resume (relaxed stores, no fences); the watchdog samples them a few times per threshold.
@@ -11,7 +12,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::report;
 use super::shared::Shared;
+use crate::task::{TaskSnapshot, TaskState};
 
 /// Tells the watchdog thread to stop.
 #[derive(Default)]
@@ -76,6 +79,8 @@ pub(crate) fn start(
                             since: now,
                             reported: false,
                         };
+                        let ms = u64::from(crate::clock::millis(now)).max(1);
+                        remote.observed_ms.store(ms, Ordering::Relaxed);
                         continue;
                     }
                     let stuck = now - seen.since;
@@ -83,16 +88,30 @@ pub(crate) fn start(
                         seen.reported = true;
                         let name = shared.names.get(running);
                         let shown = name.as_deref().unwrap_or("<unnamed>");
-                        tracing::warn!(
-                            target: "spindle::stall",
-                            task_id = running,
-                            task_name = shown,
-                            worker = i,
-                            ms = stuck.as_millis() as u64,
-                            "task '{shown}' (#{running}) has run for {} ms without yielding, stalling worker {i}; \
-                             yield_now() in long loops, or move blocking work to spawn_blocking",
-                            stuck.as_millis()
+                        let line = TaskSnapshot::new(
+                            running,
+                            name.as_deref().map(String::from),
+                            TaskState::Running,
+                            None,
+                            stuck,
+                        )
+                        .line(None);
+                        let message = format!(
+                            "{line} without yielding, stalling worker {i}; yield_now() in long \
+                             loops, or move blocking work to spawn_blocking"
                         );
+                        if tracing::dispatcher::has_been_set() {
+                            tracing::warn!(
+                                target: "spindle::stall",
+                                task_id = running,
+                                task_name = shown,
+                                worker = i,
+                                ms = stuck.as_millis() as u64,
+                                "{message}"
+                            );
+                        } else {
+                            report::warn(report::Kind::Stall, shared.stderr_reports, &message);
+                        }
                     }
                 }
             }

@@ -16,10 +16,12 @@ use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
 use super::reactor;
-use super::shared::{Blocked, Shared};
+use super::shared::Shared;
 use super::timers::Timers;
 use crate::stack::overflow;
-use crate::task::{Body, Local, Resume, Suspend, TaskCell, TaskCoroutine, TaskRef, Waiter};
+use crate::task::{
+    Body, Local, Resume, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSnapshot, TaskState, Waiter,
+};
 
 /// Every this many scheduling ticks a worker looks at its inbox, timers and the global
 /// injector even when its local queue is busy, so nothing starves.
@@ -106,6 +108,7 @@ impl Worker {
     pub(crate) fn run(self) {
         CURRENT.with(|c| c.set(&self));
         overflow::ensure_altstack();
+        crate::task::set_coarse_millis(crate::clock::millis(crate::clock::now()));
         loop {
             while let Some(task) = self.next_task() {
                 self.run_task(task);
@@ -209,7 +212,12 @@ impl Worker {
                 runq.push_back(Some(t));
             }
         }
-        self.fire_timers();
+        let now = crate::clock::now();
+        crate::task::set_coarse_millis(crate::clock::millis(now));
+        if !self.timers.is_empty() {
+            self.timers.fire(now);
+        }
+        self.answer_snapshot();
     }
 
     /// Takes half of another worker's unstarted tasks (never a started one: invariant 1),
@@ -466,6 +474,7 @@ impl Worker {
             reactor::dispatch(&remote.io, &events);
         }
         remote.sleeping.store(false, Ordering::SeqCst);
+        crate::task::set_coarse_millis(crate::clock::millis(crate::clock::now()));
         self.fire_timers();
     }
 
@@ -508,18 +517,14 @@ impl Worker {
             return;
         }
         self.answered.set(req);
-        let blocked = self
+        let now = crate::clock::millis(crate::clock::now());
+        let tasks = self
             .tasks
             .borrow()
             .iter()
-            .filter(|(_, t)| t.header.sched.state.is_parked())
-            .map(|(_, t)| Blocked {
-                id: t.header.label.id,
-                name: t.header.name().map(String::from),
-                site: t.header.sched.wait_site.get(),
-            })
+            .map(|(_, t)| snapshot(t, now))
             .collect();
-        *remote.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (req, blocked);
+        *remote.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (req, tasks);
     }
 
     /// Whether anything became runnable for this worker (checked after announcing sleep).
@@ -555,35 +560,26 @@ impl Drop for Worker {
     }
 }
 
-/// Adds a timer on the current worker (no-op off a worker).
-#[cfg_attr(spindle_loom, allow(dead_code))]
-pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
-    if let Some(worker) = current() {
-        worker.add_timer(deadline, waiter);
+/// A started task as a dump shows it: parked (in a state its wait names) or runnable.
+fn snapshot(t: &TaskRef, now_ms: u32) -> TaskSnapshot {
+    let sched = &t.header.sched;
+    let name = t.header.name().map(String::from);
+    if !sched.state.is_parked() {
+        return TaskSnapshot::new(
+            t.header.label.id,
+            name,
+            TaskState::Runnable,
+            None,
+            Duration::ZERO,
+        );
     }
-}
-
-/// Sleeps the running task until `deadline` on its worker's timers.
-///
-/// # Safety
-/// - `task` is the task running on this thread.
-pub(crate) unsafe fn sleep_until(
-    task: NonNull<crate::task::TaskCell<dyn Body>>,
-    deadline: Instant,
-) {
-    while crate::clock::now() < deadline {
-        let mut register = |w: Waiter| add_timer(deadline, w);
-        // SAFETY: forwarded from the caller.
-        unsafe { crate::task::park(task, &mut register) };
-    }
-}
-
-/// The number of workers of the runtime running on this thread (0 off a worker).
-pub(crate) fn current_worker_count() -> usize {
-    current().map_or(0, |w| w.shared.workers.len())
-}
-
-/// The runtime of the worker running on this thread, if any.
-pub(crate) fn current_shared() -> Option<Arc<Shared>> {
-    current().map(|w| w.shared.clone())
+    let site = sched.wait_site.get();
+    let state = match site.map(|s| s.what) {
+        Some("sleep") => TaskState::Sleeping,
+        Some("spawn_blocking") => TaskState::Blocking,
+        _ => TaskState::Parked,
+    };
+    let since = site.map_or(0, |s| now_ms.wrapping_sub(s.since_ms));
+    let since = Duration::from_millis(u64::from(since));
+    TaskSnapshot::new(t.header.label.id, name, state, site, since)
 }

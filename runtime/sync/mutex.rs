@@ -214,6 +214,7 @@ impl<T: ?Sized> Mutex<T> {
         let abandon = |_tag: u64| self.unlock_slow();
         let site = || WaitSite {
             owner: self.owner(),
+            since_ms: 0,
             ..self.origin.site("Mutex::lock", location)
         };
         // Acquired ourselves, or handed over by the previous holder.

@@ -49,6 +49,7 @@ impl Origin {
             location,
             outside: self.is_outside(),
             owner: None,
+            since_ms: 0,
         }
     }
 }

@@ -17,8 +17,16 @@ thread_local! {
     /// The task whose coroutine is running on this thread (set by its worker around each
     /// resume).
     static RUNNING_TASK: Cell<Option<NonNull<TaskCell<dyn Body>>>> = const { Cell::new(None) };
+    /// The worker's coarse clock (`clock::millis`), refreshed between tasks; stamps waits.
+    static COARSE_MS: Cell<u32> = const { Cell::new(0) };
     /// A panic its worker hands the task it resumes with `Resume::Panic`.
     static PENDING_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+}
+
+/// Refreshes this worker thread's coarse clock (see [`set_wait_site`]).
+#[inline]
+pub(crate) fn set_coarse_millis(ms: u32) {
+    COARSE_MS.with(|c| c.set(ms));
 }
 
 /// Hands the task about to be resumed with `Resume::Panic` the panic to raise.
@@ -112,8 +120,12 @@ pub(crate) unsafe fn park(task: NonNull<TaskCell<dyn Body>>, register: &mut dyn 
     unsafe { suspend(task, Suspend::Park(register)) };
 }
 
-/// Records what the running task is blocked on (or clears it).
-pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, site: Option<WaitSite>) {
+/// Records what the running task is blocked on (or clears it), stamped with the time the
+/// wait began (the worker's coarse clock, a few milliseconds at worst behind).
+pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, mut site: Option<WaitSite>) {
+    if let Some(s) = site.as_mut() {
+        s.since_ms = COARSE_MS.with(|c| c.get());
+    }
     // SAFETY: `task` is the running task, alive while it runs; `wait_site` is only touched
     // on its worker's thread, which is this one.
     unsafe { task.as_ref().header.sched.wait_site.set(site) };

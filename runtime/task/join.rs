@@ -51,7 +51,13 @@ impl<T> JoinHandle<T> {
     /// first task of `block_on`, a `spawn_blocking` job).
     #[track_caller]
     pub(crate) fn join_or_resume(self) -> T {
-        match self.join() {
+        self.join_or_resume_as("JoinHandle::join")
+    }
+
+    /// [`join_or_resume`](Self::join_or_resume), naming the wait `what` in dumps and reports.
+    #[track_caller]
+    pub(crate) fn join_or_resume_as(mut self, what: &'static str) -> T {
+        match self.join_as(what) {
             Ok(v) => v,
             Err(payload) => std::panic::resume_unwind(payload),
         }
@@ -77,12 +83,17 @@ impl<T> JoinHandle<T> {
     /// ```
     #[track_caller]
     pub fn join(mut self) -> thread::Result<T> {
+        self.join_as("JoinHandle::join")
+    }
+
+    #[track_caller]
+    fn join_as(&mut self, what: &'static str) -> thread::Result<T> {
         let task = self
             .task
             .take()
             .expect("a JoinHandle holds its task until join");
         if !task.header.is_complete() {
-            wait_for_join(&task.header);
+            wait_for_join(&task.header, what);
         }
         // SAFETY: the task is complete (Acquire), and `join` consumes the only handle.
         match unsafe { task.body.take() } {
@@ -184,7 +195,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// Waits until the task behind `header` completes: parks the green thread, or blocks the
 /// OS thread. Called at most once per task (from `JoinHandle::join`, which consumes it).
 #[track_caller]
-fn wait_for_join(header: &Header) {
+fn wait_for_join(header: &Header, what: &'static str) {
     if let Some(task) = current::running() {
         // A task of another runtime, or a blocking job, can finish without our help.
         // SAFETY: the running task is alive while it runs (its worker holds it).
@@ -193,10 +204,11 @@ fn wait_for_join(header: &Header) {
         current::set_wait_site(
             task,
             Some(WaitSite {
-                what: "JoinHandle::join",
+                what,
                 location: std::panic::Location::caller(),
                 outside: !same_runtime,
                 owner: Some(header.label.id),
+                since_ms: 0,
             }),
         );
         let mut registered = false;

@@ -16,6 +16,7 @@ mod id;
 mod join;
 mod options;
 mod park_state;
+mod snapshot;
 mod wait_site;
 
 pub(crate) use body::{Body, Slot};
@@ -25,11 +26,14 @@ pub(crate) use cell::{
     UNBOUND,
 };
 pub(crate) use current::{
-    in_green_thread, park, running, set_pending_panic, set_running, set_wait_site, yield_now,
+    in_green_thread, park, running, set_coarse_millis, set_pending_panic, set_running,
+    set_wait_site, yield_now,
 };
 pub use handle::Task;
 pub use id::TaskId;
 pub(crate) use join::FirstTaskGuard;
 pub use join::JoinHandle;
 pub(crate) use options::SpawnOptions;
+pub(crate) use snapshot::label;
+pub use snapshot::{TaskDump, TaskSnapshot, TaskState};
 pub(crate) use wait_site::WaitSite;

@@ -1,0 +1,77 @@
+//! Pictures of a runtime's tasks: each worker lists its started tasks when asked (between
+//! two tasks, or before it sleeps), and [`Shared::dump`] puts the lists together — what
+//! `Runtime::dump`, the deadlock report and the "possibly stuck" warning show.
+
+use std::sync::atomic::Ordering;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::shared::{Shared, LIVE_ALL};
+use crate::task::{TaskDump, TaskSnapshot, TaskState};
+
+/// What the workers answered: their tasks, and the workers that did not answer in time.
+pub(crate) struct Answers {
+    pub(crate) tasks: Vec<TaskSnapshot>,
+    pub(crate) silent: Vec<usize>,
+}
+
+impl Shared {
+    /// Asks every worker for a list of its started tasks and waits up to `patience` for the
+    /// answers. A busy worker answers between two tasks; one running a task that does not
+    /// yield cannot, and is named in `silent`.
+    pub(crate) fn ask_snapshots(&self, patience: Duration) -> Answers {
+        let round = self.snapshot_round.fetch_add(1, Ordering::SeqCst) + 1;
+        for (i, r) in self.workers.iter().enumerate() {
+            r.snapshot_req.store(round, Ordering::SeqCst);
+            // Make `notify` wake it even if it is about to sleep, so it answers now.
+            r.sleeping.store(true, Ordering::SeqCst);
+            self.notify(i);
+        }
+        let asked = Instant::now();
+        let mut tasks = Vec::new();
+        let mut silent = Vec::new();
+        for (i, r) in self.workers.iter().enumerate() {
+            loop {
+                {
+                    let snap = r.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+                    // A later round (another asker's) is as fresh as ours.
+                    if snap.0 >= round {
+                        tasks.extend(snap.1.iter().cloned());
+                        break;
+                    }
+                }
+                if asked.elapsed() > patience {
+                    silent.push(i);
+                    break;
+                }
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        Answers { tasks, silent }
+    }
+
+    /// Every live task of the runtime, as `Runtime::dump` returns it.
+    pub(crate) fn dump(&self) -> TaskDump {
+        let Answers { mut tasks, silent } = self.ask_snapshots(Duration::from_millis(250));
+        let now = crate::clock::millis(crate::clock::now());
+        // A silent worker is running one task: list that one.
+        for &w in &silent {
+            let remote = &self.workers[w];
+            let id = remote.running.load(Ordering::Relaxed);
+            if id == 0 {
+                continue;
+            }
+            let seen = remote.observed_ms.load(Ordering::Relaxed);
+            let since = if seen == 0 {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(u64::from(now.wrapping_sub(seen as u32)))
+            };
+            let name = self.names.get(id).map(String::from);
+            tasks.push(TaskSnapshot::new(id, name, TaskState::Running, None, since));
+        }
+        let live = ((self.live.load(Ordering::Acquire) & LIVE_ALL) >> 32) as usize;
+        let unlisted = live.saturating_sub(tasks.len());
+        TaskDump::new(tasks, unlisted, silent)
+    }
+}
