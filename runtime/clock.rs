@@ -16,12 +16,31 @@ pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
-/// Milliseconds from a fixed origin (the first call) to `t`, wrapping every 2^32 ms (49
-/// days): the coarse stamps that say how long a task has waited.
-pub(crate) fn millis(t: Instant) -> u32 {
-    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let origin = *ORIGIN.get_or_init(|| t);
-    t.saturating_duration_since(origin).as_millis() as u32
+/// The coarse clock that says how long a task has waited: milliseconds of
+/// `CLOCK_MONOTONIC_COARSE` (a few milliseconds of resolution, a fraction of the cost of
+/// [`now`]), wrapping every 2^32 ms (49 days); compare two readings with `wrapping_sub`.
+/// Under loom, the model's clock.
+#[inline]
+pub(crate) fn coarse_millis() -> u32 {
+    #[cfg(spindle_loom)]
+    {
+        static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let t = now();
+        let origin = *ORIGIN.get_or_init(|| t);
+        return t.saturating_duration_since(origin).as_millis() as u32;
+    }
+    #[cfg(not(spindle_loom))]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE needs nothing else.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+        (ts.tv_sec as u64)
+            .wrapping_mul(1000)
+            .wrapping_add(ts.tv_nsec as u64 / 1_000_000) as u32
+    }
 }
 
 /// The deadline `d` from [`now`], saturating 100 years ahead (a timeout of `Duration::MAX`

@@ -31,7 +31,10 @@ where
     let dump = rt.dump();
     stop.store(true, Ordering::SeqCst);
     t.join().unwrap();
-    assert!(rt.dump().is_empty(), "nothing is live between block_on calls");
+    assert!(
+        rt.dump().is_empty(),
+        "nothing is live between block_on calls"
+    );
     dump
 }
 
@@ -125,7 +128,10 @@ fn a_task_that_never_yields_is_listed_as_running_on_its_silent_worker() {
         .find(|t| t.name() == Some("main"))
         .unwrap_or_else(|| panic!("main not listed:\n{dump}"));
     assert_eq!(main.state(), TaskState::Running, "{dump}");
-    assert!(dump.to_string().contains("worker 0 did not answer"), "{dump}");
+    assert!(
+        dump.to_string().contains("worker 0 did not answer"),
+        "{dump}"
+    );
 }
 
 #[test]
@@ -147,8 +153,14 @@ fn a_preemptive_dump_lists_its_threads() {
         })
     });
     let names: Vec<_> = dump.iter().filter_map(|t| t.name()).collect();
-    assert!(names.contains(&"main") && names.contains(&"thread-task"), "{dump}");
-    assert!(dump.iter().all(|t| t.state() == TaskState::Running), "{dump}");
+    assert!(
+        names.contains(&"main") && names.contains(&"thread-task"),
+        "{dump}"
+    );
+    assert!(
+        dump.iter().all(|t| t.state() == TaskState::Running),
+        "{dump}"
+    );
 }
 
 /// Child side of the signal test: a runtime built with `SPINDLE_DUMP_SIGNAL=USR1` prints

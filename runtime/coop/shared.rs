@@ -44,7 +44,7 @@ pub(crate) struct Remote {
     pub(crate) snapshot_req: AtomicU64,
     /// The answer: the request it answers, and the worker's parked tasks.
     pub(crate) snapshot: Mutex<(u64, Vec<TaskSnapshot>)>,
-    /// When the stall watchdog last saw this worker switch (`clock::millis`; 0: never).
+    /// When the stall watchdog last saw this worker switch (`clock::coarse_millis`; 0: never).
     pub(crate) observed_ms: AtomicU64,
 }
 

@@ -53,7 +53,7 @@ impl Shared {
     /// Every live task of the runtime, as `Runtime::dump` returns it.
     pub(crate) fn dump(&self) -> TaskDump {
         let Answers { mut tasks, silent } = self.ask_snapshots(Duration::from_millis(250));
-        let now = crate::clock::millis(crate::clock::now());
+        let now = crate::clock::coarse_millis();
         // A silent worker is running one task: list that one.
         for &w in &silent {
             let remote = &self.workers[w];

@@ -79,7 +79,7 @@ pub(crate) fn start(
                             since: now,
                             reported: false,
                         };
-                        let ms = u64::from(crate::clock::millis(now)).max(1);
+                        let ms = u64::from(crate::clock::coarse_millis()).max(1);
                         remote.observed_ms.store(ms, Ordering::Relaxed);
                         continue;
                     }

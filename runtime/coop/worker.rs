@@ -3,10 +3,8 @@
 //! thread; what other threads may touch lives in [`Remote`](super::shared::Remote). Also
 //! what a green thread asks of the worker running it: a timer, a sleep, its runtime.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
@@ -52,10 +50,6 @@ pub(crate) struct Worker {
     switches: Cell<u64>,
     /// The last deadlock-snapshot request answered.
     answered: Cell<u64>,
-    /// Panics of registration closures, by task id, waiting for their task to run again.
-    panics: RefCell<Vec<(u64, Box<dyn Any + Send>)>>,
-    /// Whether `panics` is not empty (checked on every resume).
-    has_panics: Cell<bool>,
     /// Ticks left until the next maintenance pass.
     countdown: Cell<u32>,
     poll: RefCell<mio::Poll>,
@@ -95,8 +89,6 @@ impl Worker {
             tasks: RefCell::new(Slab::new()),
             switches: Cell::new(0),
             answered: Cell::new(0),
-            panics: RefCell::new(Vec::new()),
-            has_panics: Cell::new(false),
             countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
@@ -108,7 +100,7 @@ impl Worker {
     pub(crate) fn run(self) {
         CURRENT.with(|c| c.set(&self));
         overflow::ensure_altstack();
-        crate::task::set_coarse_millis(crate::clock::millis(crate::clock::now()));
+        crate::task::set_coarse_millis(crate::clock::coarse_millis());
         loop {
             while let Some(task) = self.next_task() {
                 self.run_task(task);
@@ -212,11 +204,8 @@ impl Worker {
                 runq.push_back(Some(t));
             }
         }
-        let now = crate::clock::now();
-        crate::task::set_coarse_millis(crate::clock::millis(now));
-        if !self.timers.is_empty() {
-            self.timers.fire(now);
-        }
+        crate::task::set_coarse_millis(crate::clock::coarse_millis());
+        self.fire_timers();
         self.answer_snapshot();
     }
 
@@ -284,14 +273,12 @@ impl Worker {
         if local.co.is_none() && !self.start(&task, local) {
             return;
         }
-        let mut input = if cancelling {
+        let input = if cancelling {
             Resume::Cancel
         } else {
             Resume::Go
         };
-        if self.has_panics.get() {
-            input = self.take_panic(&task).unwrap_or(input);
-        }
+
         let co = local.co.as_mut().expect("a started task has a coroutine");
         let remote = &self.shared.workers[self.index];
         let switches = self.switches.get() + 1;
@@ -313,18 +300,11 @@ impl Worker {
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
                 let epoch = sched.state.park(epoch);
-                let key = local.key;
-                // The closure may run a primitive's code, and so user code: a panic in it must
-                // not unwind the worker; it goes back to the task (`register_panicked`).
-                let registered = panic::catch_unwind(AssertUnwindSafe(|| {
-                    // SAFETY: the closure lives on the task's stack, which is suspended inside
-                    // `park` until this waiter (or a cancellation) resumes it; we call it
-                    // once, now, before anything can resume the task.
-                    unsafe { (*register)(Waiter::Task { task, epoch }) }
-                }));
-                if let Err(payload) = registered {
-                    self.register_panicked(key, epoch, payload);
-                }
+                // SAFETY: the closure lives on the task's stack, which is suspended inside
+                // `park` until this waiter (or a cancellation) resumes it; we call it once,
+                // now, before anything can resume the task. It runs only the runtime's own
+                // code (a primitive's attempt, which runs no user code: `sync::wait`).
+                unsafe { (*register)(Waiter::Task { task, epoch }) };
             }
             corosensei::CoroutineResult::Return(()) => self.finish(&task, local),
         }
@@ -395,35 +375,6 @@ impl Worker {
         self.shared.task_finished(&task.header);
     }
 
-    /// A parked task's registration closure panicked: the panic goes back to the task, which
-    /// is rescheduled to unwind with it from its `park` (unless a wake already rescheduled it:
-    /// then it unwinds when it next runs).
-    #[cold]
-    fn register_panicked(&self, key: usize, epoch: u64, payload: Box<dyn Any + Send>) {
-        let task = self.tasks.borrow()[key].clone();
-        self.panics
-            .borrow_mut()
-            .push((task.header.label.id, payload));
-        self.has_panics.set(true);
-        if task.header.sched.state.wake(epoch) {
-            self.push_local(task);
-        }
-    }
-
-    /// The panic waiting for `task`, if any: handed to the task layer, and the resume that
-    /// makes the task raise it.
-    #[cold]
-    fn take_panic(&self, task: &TaskRef) -> Option<Resume> {
-        let mut panics = self.panics.borrow_mut();
-        let i = panics
-            .iter()
-            .position(|(id, _)| *id == task.header.label.id)?;
-        let (_, payload) = panics.swap_remove(i);
-        self.has_panics.set(!panics.is_empty());
-        crate::task::set_pending_panic(payload);
-        Some(Resume::Panic)
-    }
-
     /// During a shutdown's cancellation, reschedules every parked task of this worker so it
     /// can be resumed with `Cancel`. Returns whether it found any.
     fn cancel_parked(&self) -> bool {
@@ -474,7 +425,7 @@ impl Worker {
             reactor::dispatch(&remote.io, &events);
         }
         remote.sleeping.store(false, Ordering::SeqCst);
-        crate::task::set_coarse_millis(crate::clock::millis(crate::clock::now()));
+        crate::task::set_coarse_millis(crate::clock::coarse_millis());
         self.fire_timers();
     }
 
@@ -517,7 +468,7 @@ impl Worker {
             return;
         }
         self.answered.set(req);
-        let now = crate::clock::millis(crate::clock::now());
+        let now = crate::clock::coarse_millis();
         let tasks = self
             .tasks
             .borrow()

@@ -146,7 +146,9 @@ pub(crate) struct Wait<'a, S, R> {
     pub(crate) deadline: Option<Instant>,
     /// Describes the wait for the deadlock report; called only if the caller parks.
     pub(crate) site: &'a dyn Fn() -> WaitSite,
-    /// Tries the operation under the lock.
+    /// Tries the operation under the lock. It runs under the primitive's spin lock and, in a
+    /// green thread's registration, on the worker's own stack: it must not block, yield or
+    /// run user code (an `Ord`, a `Drop`, a closure), which could do either or panic.
     pub(crate) attempt: &'a mut dyn FnMut(&mut S) -> Option<R>,
     /// Runs once the entry is registered, without the lock (a condvar releases its mutex).
     pub(crate) after_register: Option<&'a mut dyn FnMut()>,

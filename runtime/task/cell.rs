@@ -178,9 +178,6 @@ pub(crate) enum Resume {
     Go,
     /// The runtime is shutting down and this task is a daemon: unwind.
     Cancel,
-    /// The closure that registered the task's waiter panicked on the worker: raise that
-    /// panic in the task (`task::set_pending_panic` holds it).
-    Panic,
 }
 
 /// Why a task's coroutine handed control back to its worker.

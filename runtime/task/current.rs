@@ -3,7 +3,6 @@
 //! each resume; everything else here only reads it, so code that parks never names the
 //! scheduler that resumes it.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::thread;
@@ -17,22 +16,14 @@ thread_local! {
     /// The task whose coroutine is running on this thread (set by its worker around each
     /// resume).
     static RUNNING_TASK: Cell<Option<NonNull<TaskCell<dyn Body>>>> = const { Cell::new(None) };
-    /// The worker's coarse clock (`clock::millis`), refreshed between tasks; stamps waits.
+    /// The worker's coarse clock (`clock::coarse_millis`), refreshed between tasks; stamps waits.
     static COARSE_MS: Cell<u32> = const { Cell::new(0) };
-    /// A panic its worker hands the task it resumes with `Resume::Panic`.
-    static PENDING_PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
 }
 
 /// Refreshes this worker thread's coarse clock (see [`set_wait_site`]).
 #[inline]
 pub(crate) fn set_coarse_millis(ms: u32) {
     COARSE_MS.with(|c| c.set(ms));
-}
-
-/// Hands the task about to be resumed with `Resume::Panic` the panic to raise.
-#[cold]
-pub(crate) fn set_pending_panic(payload: Box<dyn Any + Send>) {
-    PENDING_PANIC.with(|p| p.set(Some(payload)));
 }
 
 /// The task running on this thread, if this thread is a worker running one.
@@ -72,16 +63,6 @@ unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
         // SAFETY: as above, the running task is alive.
         Resume::Cancel if !unsafe { task.as_ref() }.header.cancel_delivered() => cancelled(),
         Resume::Cancel => {}
-        Resume::Panic => raise_pending(),
-    }
-}
-
-/// Raises in the task the panic its worker caught while registering the task's waiter.
-#[cold]
-#[inline(never)]
-fn raise_pending() {
-    if let Some(payload) = PENDING_PANIC.with(|p| p.take()) {
-        std::panic::resume_unwind(payload);
     }
 }
 
@@ -122,6 +103,7 @@ pub(crate) unsafe fn park(task: NonNull<TaskCell<dyn Body>>, register: &mut dyn 
 
 /// Records what the running task is blocked on (or clears it), stamped with the time the
 /// wait began (the worker's coarse clock, a few milliseconds at worst behind).
+#[inline]
 pub(crate) fn set_wait_site(task: NonNull<TaskCell<dyn Body>>, mut site: Option<WaitSite>) {
     if let Some(s) = site.as_mut() {
         s.since_ms = COARSE_MS.with(|c| c.get());

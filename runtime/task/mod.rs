@@ -26,8 +26,7 @@ pub(crate) use cell::{
     UNBOUND,
 };
 pub(crate) use current::{
-    in_green_thread, park, running, set_coarse_millis, set_pending_panic, set_running,
-    set_wait_site, yield_now,
+    in_green_thread, park, running, set_coarse_millis, set_running, set_wait_site, yield_now,
 };
 pub use handle::Task;
 pub use id::TaskId;

@@ -15,7 +15,7 @@ pub(crate) struct WaitSite {
     /// The task holding the resource, where the primitive knows it (a mutex's owner, a
     /// joined task).
     pub(crate) owner: Option<u64>,
-    /// When the wait began, in the worker's coarse milliseconds (`clock::millis`); stamped
+    /// When the wait began, in the worker's coarse milliseconds (`clock::coarse_millis`); stamped
     /// by `task::set_wait_site`, so whoever builds a site leaves it 0.
     pub(crate) since_ms: u32,
 }
