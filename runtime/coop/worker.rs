@@ -475,7 +475,15 @@ impl Worker {
             .map(|(_, t)| Blocked {
                 id: t.header.label.id,
                 name: t.header.name().map(String::from),
-                site: t.header.sched.wait_site.get(),
+                // SAFETY: the task is parked, in the wait that recorded its site (every wait
+                // clears its site before it returns or unwinds), and only this worker could
+                // resume it.
+                site: t
+                    .header
+                    .sched
+                    .wait_site
+                    .get()
+                    .map(|s| unsafe { s.resolved() }),
             })
             .collect();
         *remote.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (req, blocked);

@@ -172,6 +172,7 @@ fn wait_for_join(header: &Header) {
                 what: "JoinHandle::join",
                 location: std::panic::Location::caller(),
                 outside: !same_runtime,
+                origin: None,
                 owner: Some(header.label.id),
             }),
         );

@@ -24,10 +24,13 @@ pub(crate) use cell::{
     Header, Local, Resume, Scheduler, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSched, Waiter,
     UNBOUND,
 };
-pub(crate) use current::{in_green_thread, park, running, set_running, set_wait_site, yield_now};
+pub(crate) use current::{
+    in_green_thread, park, running, runtime_key, runtime_key_of, set_running, set_wait_site,
+    yield_now,
+};
 pub use handle::Task;
 pub use id::TaskId;
 pub(crate) use join::FirstTaskGuard;
 pub use join::JoinHandle;
 pub(crate) use options::SpawnOptions;
-pub(crate) use wait_site::WaitSite;
+pub(crate) use wait_site::{OriginWord, WaitSite, OUTSIDE};
