@@ -48,14 +48,16 @@ pub(crate) fn spinning_helps() -> bool {
     coop::current_worker_count() > 1
 }
 
-/// The id of the task this code runs in, or 0 outside any task.
+/// The caller as a primitive notes it, from one look at the running task: the id of the
+/// task this code runs in (0: none) and its runtime key (`task::runtime_key`).
 #[inline]
-pub(crate) fn current_task_id() -> u64 {
+pub(crate) fn caller() -> (u64, usize) {
     if let Some(ptr) = task::running() {
         // SAFETY: the running task is alive while it runs (its worker holds it).
-        return unsafe { ptr.as_ref().header.label.id };
+        let id = unsafe { ptr.as_ref().header.label.id };
+        return (id, task::runtime_key_of(ptr));
     }
-    current_task_id_slow()
+    (current_task_id_slow(), task::OUTSIDE)
 }
 
 #[cold]

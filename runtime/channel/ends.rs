@@ -53,11 +53,12 @@ fn new<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
 
 /// `Clone`, `Drop` and `Debug` for an end: a clone counts one more end in `State::$count`; a
 /// drop one fewer (`State::$left`), waking whom the last one's leaving disconnects, once the
-/// lock is released; `Debug` shows no fields.
+/// lock is released; `Debug` shows no fields. Clones and drops are uses (see `Origin`).
 macro_rules! end_impls {
     ($End:ident, $count:ident, $left:ident) => {
         impl<T> Clone for $End<T> {
             fn clone(&self) -> $End<T> {
+                self.chan.origin.touch();
                 self.chan.state.lock().$count += 1;
                 $End {
                     chan: self.chan.clone(),
@@ -67,6 +68,8 @@ macro_rules! end_impls {
 
         impl<T> Drop for $End<T> {
             fn drop(&mut self) {
+                // The last end of a kind to go ends the other side's waits.
+                self.chan.origin.touch();
                 let all = self.chan.state.lock().$left();
                 all.wake();
             }

@@ -26,6 +26,7 @@ fn site(ops: &[Op<'_>], location: &'static Location<'static>) -> WaitSite {
         what: "select",
         location,
         outside: ops.iter().any(|op| op.handle.touch()),
+        origin: None,
         owner: None,
         since_ms: 0,
     }

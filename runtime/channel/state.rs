@@ -68,6 +68,7 @@ impl<T> Chan<T> {
 
     /// Messages in the channel now (`len` of either end).
     pub(super) fn len(&self) -> usize {
+        self.origin.touch();
         // A rendezvous channel holds nothing: a message in hand-over is not queued.
         if self.rendezvous {
             return 0;

@@ -24,6 +24,7 @@ pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
 pub(crate) unsafe fn sleep_until(task: NonNull<TaskCell<dyn Body>>, deadline: Instant) {
     let site = WaitSite {
         what: "sleep",
+        origin: None,
         location: std::panic::Location::caller(),
         // Its timer ends it.
         outside: true,

@@ -63,6 +63,7 @@ impl Registration {
                 location,
                 // Readiness comes from outside the runtime.
                 outside: true,
+                origin: None,
                 owner: None,
                 since_ms: 0,
             }),

@@ -524,7 +524,9 @@ fn snapshot(t: &TaskRef, now_ms: u32) -> TaskSnapshot {
             Duration::ZERO,
         );
     }
-    let site = sched.wait_site.get();
+    // SAFETY: the task is parked, in the wait that recorded its site (every wait clears its
+    // site before it returns or unwinds), and only this worker could resume it.
+    let site = sched.wait_site.get().map(|s| unsafe { s.resolved() });
     let state = match site.map(|s| s.what) {
         Some("sleep") => TaskState::Sleeping,
         Some("spawn_blocking") => TaskState::Blocking,

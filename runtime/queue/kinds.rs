@@ -1,13 +1,14 @@
 //! The three queue kinds, [`Queue`], [`LifoQueue`] and [`PriorityQueue`]: cloneable
 //! handles to a shared queue, all made by one macro.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{Empty, Full};
 use super::shared::Core;
+use super::sorted::Sorted;
 use super::store::{Fifo, Lifo, Smallest};
 
 /// Checks a `bounded` queue's size.
@@ -24,11 +25,11 @@ fn checked_maxsize(maxsize: usize, kind: &str) -> usize {
 macro_rules! queue_kind {
     (
         $(#[$doc:meta])*
-        $name:ident, $store:ident, $make:expr, [$($bound:tt)*], $example_out:expr
+        $name:ident, $store:ident, $outside:ty, $make:expr, [$($bound:tt)*], $example_out:expr
     ) => {
         $(#[$doc])*
         pub struct $name<T> {
-            core: Arc<Core<T, $store<T>>>,
+            core: Arc<Core<T, $store<T>, $outside>>,
         }
 
         impl<T: Send $($bound)*> $name<T> {
@@ -239,6 +240,7 @@ macro_rules! queue_kind {
 
         impl<T> Clone for $name<T> {
             fn clone(&self) -> $name<T> {
+                self.core.touch();
                 $name { core: self.core.clone() }
             }
         }
@@ -262,7 +264,7 @@ queue_kind!(
     /// q.put("b");
     /// assert_eq!(q.get(), "a");
     /// ```
-    Queue, Fifo, Fifo(VecDeque::new()), [], "[3, 1, 2]"
+    Queue, Fifo, (), Fifo(VecDeque::new()), [], "[3, 1, 2]"
 );
 
 queue_kind!(
@@ -276,12 +278,27 @@ queue_kind!(
     /// q.put("b");
     /// assert_eq!(q.get(), "b");
     /// ```
-    LifoQueue, Lifo, Lifo(Vec::new()), [], "[2, 1, 3]"
+    LifoQueue, Lifo, (), Lifo(Vec::new()), [], "[2, 1, 3]"
 );
 
 queue_kind!(
     /// A queue that hands out its smallest item first (Python's `queue.PriorityQueue`); put
     /// `(priority, data)` tuples for the lecture's pattern.
+    ///
+    /// # The items' `Ord`
+    ///
+    /// `put` and `get` order the items with their `Ord`, which is user code: it runs under
+    /// no internal spin lock, only under the queue's own lock around its heap, a lock that
+    /// parks green threads and blocks OS threads (other users of the queue wait for it there
+    /// instead of spinning). So `Ord` may take its time: sleep, yield, lock other locks, use
+    /// other queues and channels. It delays the other `put`s and `get`s of this queue
+    /// meanwhile, and it must not use this queue itself (`put`, `get`, `join`: they would
+    /// wait for the lock it runs under); counting it (`len`, `is_empty`, `is_full`) is fine.
+    ///
+    /// If `Ord` panics, the panic propagates out of the `put` or `get` that called it, and
+    /// the queue is as it was before that call: a `put` leaves its item out (dropped, not
+    /// counted for `join`, its room free again); a `get` leaves every item in. Items are
+    /// never dropped under a lock of the queue.
     ///
     /// # Examples
     ///
@@ -291,5 +308,5 @@ queue_kind!(
     /// q.put((1, "first"));
     /// assert_eq!(q.get(), (1, "first"));
     /// ```
-    PriorityQueue, Smallest, Smallest(BinaryHeap::new()), [+ Ord], "[1, 2, 3]"
+    PriorityQueue, Smallest, Sorted<T>, Smallest::new(), [+ Ord], "[1, 2, 3]"
 );

@@ -20,6 +20,7 @@
 mod error;
 mod kinds;
 mod shared;
+mod sorted;
 mod store;
 
 pub use error::{Empty, Full};

@@ -1,11 +1,15 @@
-//! The queue all three kinds share, behind their handles' `Arc`: the items and the wait
-//! lists under one lock, and the waiting `put`, `get` and `join`.
+//! The queue all three kinds share, behind their handles' `Arc`: the store's counts or
+//! items and the wait lists under one spin lock, and the waiting `put`, `get` and `join`.
+//! User code never runs under the spin lock: a store whose order is the user's `Ord` keeps
+//! its items outside it (`store::Outside`), and a `put` or `get` on it takes room or claims
+//! an item under the lock, then stores or fetches the item outside, then settles under the
+//! lock again (undoing the first step if the user's code panicked).
 
 use std::panic::Location;
 use std::time::Instant;
 
 use super::error::{Empty, Full};
-use super::store::Store;
+use super::store::{Outside, Settle, Store};
 use crate::loom::Lock;
 use crate::sync::plain_wait::wait_on;
 use crate::sync::wait::{self, Entry, WaitList, Woken};
@@ -23,19 +27,28 @@ struct State<S> {
     joiners: WaitList,
 }
 
+impl<S> State<S> {
+    /// Whether a bounded queue has no room left for `room` (the store's `occupied`).
+    fn full(&self, room: usize) -> bool {
+        self.maxsize != 0 && room >= self.maxsize
+    }
+}
+
 /// A `put` or `get` that went through: its value, and the waiter it took off the other
 /// list, to be woken once the lock is released.
 type Done<R> = (R, Option<Entry>);
 
-/// The queue all three kinds share.
-pub(super) struct Core<T, S> {
+/// The queue all three kinds share: `S` under the spin lock, `O` outside it.
+pub(super) struct Core<T, S, O> {
     state: Lock<State<S>>,
+    /// The items whose ordering runs user code (`()` for the kinds that keep them in `S`).
+    outside: O,
     origin: Origin,
     _item: std::marker::PhantomData<fn(T) -> T>,
 }
 
-impl<T, S: Store<T>> Core<T, S> {
-    pub(super) fn new(items: S, maxsize: usize) -> Core<T, S> {
+impl<T, S: Store<T>, O: Outside<T>> Core<T, S, O> {
+    pub(super) fn new(items: S, maxsize: usize) -> Core<T, S, O> {
         Core {
             state: Lock::new(State {
                 items,
@@ -45,6 +58,7 @@ impl<T, S: Store<T>> Core<T, S> {
                 putters: WaitList::new(),
                 joiners: WaitList::new(),
             }),
+            outside: O::default(),
             origin: Origin::new(),
             _item: std::marker::PhantomData,
         }
@@ -59,13 +73,19 @@ impl<T, S: Store<T>> Core<T, S> {
     ) -> Result<(), Full<T>> {
         self.origin.touch();
         let mut item = Some(item);
+        // `Err(item)`: room is taken for it, to be stored outside the lock. (Not the `Option`
+        // that `get` has: `put` and `get` each get their own copy of `wait::wait`, inlined.)
         let mut attempt = |st: &mut State<S>| {
-            if st.maxsize != 0 && st.items.len() >= st.maxsize {
+            if st.full(st.items.occupied()) {
                 return None;
             }
-            st.items.push(item.take().expect("put once"));
-            st.unfinished += 1;
-            Some(((), st.getters.pop()))
+            match st.items.push(item.take().expect("put once")) {
+                None => {
+                    st.unfinished += 1;
+                    Some((Ok(()), st.getters.pop()))
+                }
+                Some(outside) => Some((Err(outside), None)),
+            }
         };
         match self.wait_for(
             |st| &mut st.putters,
@@ -74,7 +94,11 @@ impl<T, S: Store<T>> Core<T, S> {
             location,
             &mut attempt,
         ) {
-            Some(()) => Ok(()),
+            Some(Ok(())) => Ok(()),
+            Some(Err(outside)) => {
+                self.store_outside(outside);
+                Ok(())
+            }
             None => Err(Full(item.take().expect("not put"))),
         }
     }
@@ -86,18 +110,65 @@ impl<T, S: Store<T>> Core<T, S> {
         location: &'static Location<'static>,
     ) -> Result<T, Empty> {
         self.origin.touch();
-        let mut attempt = |st: &mut State<S>| {
-            let item = st.items.pop()?;
-            Some((item, st.putters.pop()))
+        // `None`: an item is claimed, to be fetched from outside the lock.
+        let mut attempt = |st: &mut State<S>| match st.items.pop()? {
+            Some(item) => Some((Some(item), st.putters.pop())),
+            None => Some((None, None)),
         };
-        self.wait_for(
+        match self.wait_for(
             |st| &mut st.getters,
             deadline,
             "Queue::get",
             location,
             &mut attempt,
-        )
-        .ok_or(Empty)
+        ) {
+            Some(Some(item)) => Ok(item),
+            Some(None) => Ok(self.fetch_outside()),
+            None => Err(Empty),
+        }
+    }
+
+    /// Stores an item that has room outside the lock, then counts it in and tells a getter;
+    /// if the user's code panics, gives the room back (and tells a putter) as it unwinds.
+    fn store_outside(&self, item: T) {
+        let failed = Settling {
+            core: self,
+            how: Settle::StoreFailed,
+            wake: |st| st.putters.pop(),
+        };
+        self.outside.store(item);
+        std::mem::forget(failed);
+        self.settle(Settle::Stored, |st| {
+            st.unfinished += 1;
+            st.getters.pop()
+        });
+    }
+
+    /// Fetches a claimed item from outside the lock, then frees its room and tells a putter;
+    /// if the user's code panics, the item is everyone's again (and a getter is told) as it
+    /// unwinds.
+    fn fetch_outside(&self) -> T {
+        let failed = Settling {
+            core: self,
+            how: Settle::FetchFailed,
+            wake: |st| st.getters.pop(),
+        };
+        let item = self.outside.fetch();
+        std::mem::forget(failed);
+        self.settle(Settle::Fetched, |st| st.putters.pop());
+        item
+    }
+
+    /// Settles a trip outside the lock and wakes whom `wake` picks, once the lock is released.
+    fn settle(&self, how: Settle, wake: impl FnOnce(&mut State<S>) -> Option<Entry>) {
+        let next = {
+            let mut st = self.state.lock();
+            st.items.settle(how);
+            wake(&mut st)
+        };
+        if let Some(e) = next {
+            e.waiter.wake();
+        }
     }
 
     /// The wait of `put` and `get`: on `list` until `attempt` goes through (`Some`) or
@@ -164,15 +235,39 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     pub(super) fn len(&self) -> usize {
+        self.origin.touch();
         self.state.lock().items.len()
     }
 
     pub(super) fn is_full(&self) -> bool {
+        self.origin.touch();
         let st = self.state.lock();
-        st.maxsize != 0 && st.items.len() >= st.maxsize
+        st.full(st.items.occupied())
     }
 
     pub(super) fn maxsize(&self) -> usize {
+        self.origin.touch();
         self.state.lock().maxsize
+    }
+}
+
+impl<T, S, O> Core<T, S, O> {
+    /// Notes a use of a handle (a clone; see `Origin`).
+    pub(super) fn touch(&self) {
+        self.origin.touch();
+    }
+}
+
+/// Settles a trip outside the lock that the user's code ended by panicking, as the panic
+/// unwinds through it (forgotten when the trip went well).
+struct Settling<'a, T, S: Store<T>, O: Outside<T>> {
+    core: &'a Core<T, S, O>,
+    how: Settle,
+    wake: fn(&mut State<S>) -> Option<Entry>,
+}
+
+impl<T, S: Store<T>, O: Outside<T>> Drop for Settling<'_, T, S, O> {
+    fn drop(&mut self) {
+        self.core.settle(self.how, self.wake);
     }
 }

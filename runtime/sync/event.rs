@@ -103,6 +103,7 @@ impl Event {
     /// assert!(!spindle::sync::Event::new().is_set());
     /// ```
     pub fn is_set(&self) -> bool {
+        self.origin.touch();
         self.state.lock().set
     }
 
@@ -110,6 +111,7 @@ impl Event {
     /// need to know every waiter is parked; not part of the API.
     #[doc(hidden)]
     pub fn waiter_count(&self) -> usize {
+        self.origin.touch();
         self.state.lock().waiters.len()
     }
 

@@ -118,6 +118,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        let task = self.touch();
         if self
             .state
             .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
@@ -125,7 +126,7 @@ impl<T: ?Sized> Mutex<T> {
         {
             self.lock_slow(Location::caller());
         }
-        self.acquired()
+        self.acquired(task)
     }
 
     /// Locks the mutex if it is free right now.
@@ -141,10 +142,11 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        let task = self.touch();
         self.state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .ok()
-            .map(|_| self.acquired())
+            .map(|_| self.acquired(task))
     }
 
     /// A mutable reference to the value; no locking needed, the borrow proves exclusivity.
@@ -160,10 +162,20 @@ impl<T: ?Sized> Mutex<T> {
         self.value.get_mut()
     }
 
+    /// Notes the caller's use in the origin (before trying for the lock, so that a waiter
+    /// that finds the lock taken sees the holder's mark too); returns the caller's task id
+    /// (0: none), from the same look at the running task. `unlock` needs no touch: the guard
+    /// is `!Send`, so whoever unlocks is whoever locked, and touched it then.
     #[inline]
-    fn acquired(&self) -> MutexGuard<'_, T> {
-        self.owner
-            .store(crate::context::current_task_id(), Ordering::Relaxed);
+    fn touch(&self) -> u64 {
+        let (task, key) = crate::context::caller();
+        self.origin.touch_from(key);
+        task
+    }
+
+    #[inline]
+    fn acquired(&self, task: u64) -> MutexGuard<'_, T> {
+        self.owner.store(task, Ordering::Relaxed);
         MutexGuard {
             mutex: self,
             _not_send: PhantomData,
@@ -175,6 +187,7 @@ impl<T: ?Sized> Mutex<T> {
     /// of the API.
     #[doc(hidden)]
     pub fn has_waiters(&self) -> bool {
+        self.origin.touch();
         !self.waiters.lock().is_empty()
     }
 
@@ -187,7 +200,6 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cold]
     fn lock_slow(&self, location: &'static Location<'static>) {
-        self.origin.touch();
         if self.spin() {
             return;
         }

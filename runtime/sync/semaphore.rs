@@ -164,6 +164,7 @@ impl Semaphore {
     /// assert_eq!(spindle::sync::Semaphore::new(2).available_permits(), 2);
     /// ```
     pub fn available_permits(&self) -> usize {
+        self.origin.touch();
         self.state.lock().permits
     }
 
@@ -172,6 +173,7 @@ impl Semaphore {
     /// part of the API.
     #[doc(hidden)]
     pub fn has_waiters(&self) -> bool {
+        self.origin.touch();
         !self.state.lock().waiters.is_empty()
     }
 }

@@ -21,9 +21,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+#[cfg(not(spindle_loom))]
+use std::ptr::NonNull;
 use std::time::Instant;
 
 use crate::loom::{Lock, LockGuard};
+#[cfg(not(spindle_loom))]
+use crate::task::{Body, TaskCell};
 use crate::task::{WaitSite, Waiter};
 
 /// One parked waiter.
@@ -198,6 +202,19 @@ impl<S> Drop for Unregister<'_, S> {
     }
 }
 
+/// Clears the running task's wait site when its wait ends, also by unwinding (a cancelled
+/// task): the site refers to the primitive (its origin word), which may not outlive the wait.
+#[cfg(not(spindle_loom))]
+struct ClearSite(NonNull<TaskCell<dyn Body>>);
+
+#[cfg(not(spindle_loom))]
+impl Drop for ClearSite {
+    #[inline]
+    fn drop(&mut self) {
+        crate::task::set_wait_site(self.0, None);
+    }
+}
+
 #[cfg(not(spindle_loom))]
 #[inline]
 fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
@@ -213,6 +230,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let mut after = w.after_register;
     let attempt = w.attempt;
     crate::task::set_wait_site(task, Some((w.site)()));
+    let _site = ClearSite(task);
     loop {
         {
             let (result, id) = (&mut result, &mut guard.id);
@@ -237,33 +255,28 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
             unsafe { crate::task::park(task, &mut register) };
         }
         if let Some(r) = result.take() {
-            crate::task::set_wait_site(task, None);
             return Ok(r);
         }
         let id = guard.id.take().expect("registered when the attempt failed");
         // Wakes are exact: without a deadline, only a notifier's pop can have woken us —
         // unless a cancellation resumed a task that is already unwinding (then check).
         if w.deadline.is_none() && !std::thread::panicking() {
-            crate::task::set_wait_site(task, None);
             return Err(Woken::Notified);
         }
         let mut g = w.lock.lock();
         if !(w.list)(&mut g).remove(id) {
             drop(g);
-            crate::task::set_wait_site(task, None);
             return Err(Woken::Notified);
         }
         let timed_out = w.deadline.is_some_and(|d| crate::clock::now() >= d);
         if timed_out {
             drop(g);
-            crate::task::set_wait_site(task, None);
             return Err(Woken::TimedOut);
         }
         // Woken early without a notification (a cancellation that could not unwind):
         // register again, unless the operation can now go through.
         if let Some(r) = attempt(&mut g) {
             drop(g);
-            crate::task::set_wait_site(task, None);
             return Ok(r);
         }
     }

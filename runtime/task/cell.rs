@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::body::Body;
 use super::id::{next_id, TaskId};
 use super::park_state::ParkState;
-use super::wait_site::WaitSite;
+use super::wait_site::{WaitSite, OUTSIDE};
 use crate::loom::{AtomicU8, UnsafeCell};
 use crate::stack::{PooledStack, StackReservation, TaskLabel};
 
@@ -237,6 +237,9 @@ pub(crate) struct TaskSched {
     pub(crate) worker: AtomicUsize,
     /// The runtime the task belongs to (`None` for preemptive tasks and blocking jobs).
     home: Option<Arc<dyn Scheduler>>,
+    /// `home`'s runtime key (see `wait_site::OUTSIDE`): its address, or `OUTSIDE` without
+    /// one. Kept apart so that a primitive reads it in one load.
+    pub(crate) home_key: usize,
     /// Worker-only data; see [`Local`].
     local: StdUnsafeCell<Local>,
     /// The coroutine's yielder, recorded when it starts; read by the task itself (on its
@@ -265,10 +268,14 @@ impl TaskSched {
         home: Option<Arc<dyn Scheduler>>,
         stack: Option<StackReservation>,
     ) -> TaskSched {
+        let home_key = home
+            .as_ref()
+            .map_or(OUTSIDE, |h| Arc::as_ptr(h) as *const () as usize);
         TaskSched {
             state: ParkState::new(),
             worker: AtomicUsize::new(UNBOUND),
             home,
+            home_key,
             local: StdUnsafeCell::new(Local {
                 stack,
                 co: None,

@@ -10,7 +10,7 @@ use std::thread;
 use super::body::Body;
 use super::cancelled::Cancelled;
 use super::cell::{Resume, Suspend, TaskCell, Waiter};
-use super::wait_site::WaitSite;
+use super::wait_site::{WaitSite, OUTSIDE};
 
 thread_local! {
     /// The task whose coroutine is running on this thread (set by its worker around each
@@ -45,6 +45,28 @@ pub(crate) fn in_green_thread() -> bool {
     return false;
     #[cfg(not(spindle_loom))]
     return running().is_some();
+}
+
+/// The runtime key of the caller: the address of the running green thread's runtime, or
+/// [`OUTSIDE`] off a green thread (always, under loom).
+#[inline]
+pub(crate) fn runtime_key() -> usize {
+    #[cfg(spindle_loom)]
+    return OUTSIDE;
+    #[cfg(not(spindle_loom))]
+    return match running() {
+        Some(task) => runtime_key_of(task),
+        None => OUTSIDE,
+    };
+}
+
+/// The runtime key of `task`, a green thread running on this thread (from [`running`]): the
+/// address of its runtime.
+#[cfg_attr(spindle_loom, allow(dead_code))]
+#[inline]
+pub(crate) fn runtime_key_of(task: NonNull<TaskCell<dyn Body>>) -> usize {
+    // SAFETY: the running task is alive while it runs (its worker holds it).
+    unsafe { task.as_ref().header.sched.home_key }
 }
 
 /// Suspends the running task with `why` and returns how it was resumed; unwinds with

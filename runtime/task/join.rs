@@ -207,6 +207,7 @@ fn wait_for_join(header: &Header, what: &'static str) {
                 what,
                 location: std::panic::Location::caller(),
                 outside: !same_runtime,
+                origin: None,
                 owner: Some(header.label.id),
                 since_ms: 0,
             }),

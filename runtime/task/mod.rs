@@ -26,7 +26,8 @@ pub(crate) use cell::{
     UNBOUND,
 };
 pub(crate) use current::{
-    in_green_thread, park, running, set_coarse_millis, set_running, set_wait_site, yield_now,
+    in_green_thread, park, running, runtime_key, runtime_key_of, set_coarse_millis, set_running,
+    set_wait_site, yield_now,
 };
 pub use handle::Task;
 pub use id::TaskId;
@@ -35,4 +36,4 @@ pub use join::JoinHandle;
 pub(crate) use options::SpawnOptions;
 pub(crate) use snapshot::label;
 pub use snapshot::{TaskDump, TaskSnapshot, TaskState};
-pub(crate) use wait_site::WaitSite;
+pub(crate) use wait_site::{OriginWord, WaitSite, OUTSIDE};
