@@ -54,6 +54,7 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 pub mod channel;
 mod clock;
 mod context;
@@ -71,9 +72,10 @@ pub mod sync;
 mod sys;
 mod task;
 
+pub use builder::{spawn, Builder};
 pub use pool::{AsyncResult, Pool, PoolError};
 pub use runtime::{
-    current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder, Runtime, RuntimeBuilder,
+    current, sleep, spawn_blocking, try_current, yield_now, Runtime, RuntimeBuilder,
 };
 pub use task::{Cancelled, JoinHandle, Task, TaskId};
 

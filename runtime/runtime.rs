@@ -1,13 +1,15 @@
-//! The public runtime API, one face over two backends: [`Runtime`], its builder, the task
-//! [`Builder`], and the free functions [`spawn`], [`yield_now`], [`sleep`] and [`current`].
+//! The public runtime API, one face over two backends: [`Runtime`], its builder, and the free
+//! functions [`spawn_blocking`], [`yield_now`], [`sleep`] and [`current`]. (The task
+//! `Builder` and `spawn` are in `builder.rs`.)
 
 use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use crate::context::{self, Home};
+use crate::builder::outside_runtime;
+use crate::context;
 use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
-use crate::task::{JoinHandle, SpawnOptions, Task};
+use crate::task::Task;
 use crate::{coop, preempt};
 
 /// A pointer that may cross into the first task of `block_on` (see there).
@@ -332,178 +334,6 @@ impl RuntimeBuilder {
                 inner: Inner::Preempt(preempt::Preempt::new(stack_size)),
             }),
         }
-    }
-}
-
-/// Configures one task before spawning it, as `std::thread::Builder` does a thread.
-///
-/// # Examples
-///
-/// ```
-/// use spindle::{Builder, Runtime};
-/// let rt = Runtime::cooperative().build().unwrap();
-/// rt.block_on(|| {
-///     let h = Builder::new().name("fetcher").stack_size(256 * 1024).spawn(|| 5)?;
-///     assert_eq!(h.join().unwrap(), 5);
-///     Ok::<(), std::io::Error>(())
-/// }).unwrap();
-/// ```
-#[derive(Clone, Debug, Default)]
-#[must_use = "a builder does nothing until .spawn()"]
-pub struct Builder {
-    name: Option<String>,
-    stack_size: Option<usize>,
-    daemon: Option<bool>,
-}
-
-impl Builder {
-    /// A builder with no name, the runtime's stack size, and the spawning task's daemon flag.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = spindle::Builder::new();
-    /// ```
-    pub fn new() -> Builder {
-        Builder::default()
-    }
-
-    /// Names the task (shown by [`Task::name`], the stall and overflow reports, and, on the
-    /// preemptive runtime, the OS thread).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = spindle::Builder::new().name("reader");
-    /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Builder {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The task's stack size in bytes, instead of the runtime's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::cooperative().build().unwrap();
-    /// rt.block_on(|| assert!(spindle::Builder::new().stack_size(0).spawn(|| ()).is_err()));
-    /// ```
-    pub fn stack_size(mut self, bytes: usize) -> Builder {
-        self.stack_size = Some(bytes);
-        self
-    }
-
-    /// Whether the task is a daemon: `block_on` does not wait for daemons, and cancels those
-    /// still running when it returns. By default a task is a daemon if the task spawning it
-    /// is (Python's rule).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::cooperative().build().unwrap();
-    /// rt.block_on(|| {
-    ///     spindle::Builder::new().daemon(true).spawn(|| loop { spindle::yield_now() }).unwrap();
-    /// }); // returns: the daemon does not keep it waiting
-    /// ```
-    pub fn daemon(mut self, daemon: bool) -> Builder {
-        self.daemon = Some(daemon);
-        self
-    }
-
-    /// Spawns the task on the runtime of the calling task.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a stack size out of bounds; the OS's error when no stack (memory,
-    /// `vm.max_map_count`) or, on the preemptive runtime, no thread can be had.
-    ///
-    /// # Panics
-    ///
-    /// When called outside a runtime: run the code inside [`Runtime::block_on`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = spindle::Runtime::preemptive().build().unwrap();
-    /// let v = rt.block_on(|| spindle::Builder::new().spawn(|| 3).unwrap().join().unwrap());
-    /// assert_eq!(v, 3);
-    /// ```
-    #[track_caller]
-    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        self.spawn_as(f, "Builder::spawn")
-    }
-
-    /// [`Builder::spawn`], naming `what` in the outside-a-runtime panic.
-    #[inline]
-    #[track_caller]
-    fn spawn_as<F, T>(self, f: F, what: &str) -> io::Result<JoinHandle<T>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let Some((home, parent_daemon)) = context::home() else {
-            outside_runtime(what)
-        };
-        let options = |default_size: usize| -> io::Result<SpawnOptions> {
-            Ok(SpawnOptions {
-                name: self.name,
-                daemon: self.daemon.unwrap_or(parent_daemon),
-                stack_size: match self.stack_size {
-                    Some(s) => checked_size(s)?,
-                    None => default_size,
-                },
-            })
-        };
-        match home {
-            Home::Coop(shared) => {
-                let options = options(shared.stack_size)?;
-                coop::spawn(shared, f, options)
-            }
-            Home::Preempt(shared) => {
-                let options = options(shared.stack_size)?;
-                preempt::spawn(&shared, f, options)
-            }
-        }
-    }
-}
-
-#[cold]
-#[track_caller]
-fn outside_runtime(what: &str) -> ! {
-    panic!(
-        "spindle::{what} called outside a runtime: start one with Runtime::cooperative() or Runtime::preemptive() and run this code inside Runtime::block_on"
-    )
-}
-
-/// Spawns a task on the runtime of the calling task and returns its [`JoinHandle`]: a green
-/// thread on the cooperative runtime, an OS thread on the preemptive one.
-///
-/// # Panics
-///
-/// Outside a runtime (use [`Runtime::block_on`]), and when no stack or thread can be had
-/// (use [`Builder::spawn`] to get that as an error).
-///
-/// # Examples
-///
-/// ```
-/// let rt = spindle::Runtime::cooperative().build().unwrap();
-/// let v = rt.block_on(|| spindle::spawn(|| "hi").join().unwrap());
-/// assert_eq!(v, "hi");
-/// ```
-#[track_caller]
-pub fn spawn<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    match Builder::new().spawn_as(f, "spawn") {
-        Ok(h) => h,
-        Err(e) => panic!("spindle::spawn failed: {e}"),
     }
 }
 
