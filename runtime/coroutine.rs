@@ -31,7 +31,7 @@
 use std::fmt;
 use std::io;
 
-use crate::stack::{PooledStack, DEFAULT_STACK_SIZE};
+use crate::stack::{default_guard, PooledStack, DEFAULT_STACK_SIZE};
 
 /// What one [`Coroutine::resume`] produced: a value passed to [`Yielder::suspend`], or the
 /// coroutine's return value.
@@ -178,7 +178,8 @@ impl<I, Y, R> Coroutine<I, Y, R> {
         }
     }
 
-    /// Makes a coroutine on a stack of at least `bytes` bytes, rounded up to whole pages.
+    /// Makes a coroutine on a stack of at least `bytes` bytes, rounded up to whole pages,
+    /// with a guard of [`DEFAULT_GUARD_SIZE`](crate::stack::DEFAULT_GUARD_SIZE) below it.
     ///
     /// # Errors
     ///
@@ -201,7 +202,7 @@ impl<I, Y, R> Coroutine<I, Y, R> {
         Y: 'static,
         R: 'static,
     {
-        let stack = PooledStack::new(bytes)?;
+        let stack = PooledStack::new(bytes, default_guard())?;
         let stack_size = stack.usable();
         let inner =
             corosensei::Coroutine::with_stack(stack, move |y, input| f(Yielder::wrap(y), input));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::context;
 use crate::dump_signal::DumpOnSignal;
-use crate::stack::{checked_size, DEFAULT_STACK_SIZE};
+use crate::stack::{checked_guard, checked_size, DEFAULT_GUARD_SIZE, DEFAULT_STACK_SIZE};
 use crate::task::TaskDump;
 use crate::{coop, preempt};
 
@@ -76,6 +76,7 @@ pub struct RuntimeBuilder {
     kind: Kind,
     workers: Option<usize>,
     stack_size: usize,
+    guard_size: usize,
     stall_threshold: Duration,
     max_blocking_threads: usize,
     stuck_after: Duration,
@@ -105,6 +106,7 @@ impl Runtime {
             kind: Kind::Cooperative,
             workers: None,
             stack_size: DEFAULT_STACK_SIZE,
+            guard_size: DEFAULT_GUARD_SIZE,
             stall_threshold: DEFAULT_STALL_THRESHOLD,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             stuck_after: DEFAULT_STUCK_AFTER,
@@ -125,6 +127,7 @@ impl Runtime {
             kind: Kind::Preemptive,
             workers: None,
             stack_size: DEFAULT_STACK_SIZE,
+            guard_size: DEFAULT_GUARD_SIZE,
             stall_threshold: DEFAULT_STALL_THRESHOLD,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             stuck_after: DEFAULT_STUCK_AFTER,
@@ -295,6 +298,33 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The guard below each task's stack, in bytes, rounded up to whole pages (default
+    /// [`DEFAULT_GUARD_SIZE`](crate::stack::DEFAULT_GUARD_SIZE), 64 KiB). A frame that
+    /// reaches below the stack by less than this (C code with `alloca`, a large unprobed
+    /// array) faults in the guard, and the overflow is reported naming the task; one that
+    /// reaches further lands in whatever lies below, possibly another task's stack, unseen.
+    ///
+    /// The guard costs no memory and no map entry with `MADV_GUARD_INSTALL` (Linux ≥ 6.13),
+    /// only address space (and a page-table entry per guard page); with the `mprotect`
+    /// fallback, address space only. Stacks are pooled process-wide by (stack size, guard
+    /// size), so runtimes with different guards never share a stack: every task of this
+    /// runtime gets exactly this guard. Bare coroutines (`spindle::coroutine`) always get the
+    /// default. Cooperative runtime only: a preemptive task is an OS thread, guarded as the
+    /// platform guards threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().guard_size(256 * 1024).build().unwrap();
+    /// rt.block_on(|| spindle::spawn(|| ()).join().unwrap());
+    /// let err = spindle::Runtime::cooperative().guard_size(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn guard_size(mut self, bytes: usize) -> RuntimeBuilder {
+        self.guard_size = bytes;
+        self
+    }
+
     /// How long a green thread may run without yielding before the stall watchdog reports
     /// it — its name and id — as a `tracing` warning (target `spindle::stall`), or on stderr
     /// when no subscriber is installed (see [`stderr_reports`](Self::stderr_reports)).
@@ -364,8 +394,9 @@ impl RuntimeBuilder {
     /// # Errors
     ///
     /// `InvalidInput` for `workers(0)`, more than 1,024 workers, `max_blocking_threads(0)`,
-    /// or a stack size outside
-    /// [`MIN_STACK_SIZE`](crate::stack::MIN_STACK_SIZE)..=[`MAX_STACK_SIZE`](crate::stack::MAX_STACK_SIZE);
+    /// a stack size outside
+    /// [`MIN_STACK_SIZE`](crate::stack::MIN_STACK_SIZE)..=[`MAX_STACK_SIZE`](crate::stack::MAX_STACK_SIZE),
+    /// or a guard size of 0 or above [`MAX_GUARD_SIZE`](crate::stack::MAX_GUARD_SIZE);
     /// the OS's error if a worker thread or its poller cannot be made.
     ///
     /// # Examples
@@ -376,6 +407,7 @@ impl RuntimeBuilder {
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let stack_size = checked_size(self.stack_size)?;
+        let guard_size = checked_guard(self.guard_size)?;
         crate::panic_report::install();
         match self.kind {
             Kind::Cooperative => {
@@ -404,6 +436,7 @@ impl RuntimeBuilder {
                 let config = coop::Config {
                     workers,
                     stack_size,
+                    guard_size,
                     stall_threshold: (!self.stall_threshold.is_zero())
                         .then_some(self.stall_threshold),
                     max_blocking_threads: self.max_blocking_threads,

@@ -71,6 +71,7 @@ impl Coop {
             quiet_lock: Mutex::new(()),
             quiet: Condvar::new(),
             stack_size: config.stack_size,
+            guard_size: config.guard_size,
             blocking: Arc::new(BlockingPool::new(config.max_blocking_threads)),
             names: Names::default(),
             watch_names: config.stall_threshold.is_some(),

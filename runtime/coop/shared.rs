@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     pub(crate) quiet: Condvar,
     /// Default stack size of tasks.
     pub(crate) stack_size: usize,
+    /// The guard below each task's stack (checked: whole pages).
+    pub(crate) guard_size: usize,
     /// Threads for `spawn_blocking`.
     pub(crate) blocking: Arc<BlockingPool>,
     /// Names of named live tasks, for the stall watchdog (kept only when it runs).
@@ -82,6 +84,7 @@ pub(crate) struct Shared {
 pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) stack_size: usize,
+    pub(crate) guard_size: usize,
     /// Report runs longer than this; `None` turns the watchdog off.
     pub(crate) stall_threshold: Option<Duration>,
     pub(crate) max_blocking_threads: usize,

@@ -77,7 +77,7 @@ where
         daemon,
         stack_size,
     } = options;
-    let stack = StackReservation::new(stack_size)?;
+    let stack = StackReservation::new(stack_size, shared.guard_size)?;
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
     let names_of = (shared.watch_names && name.is_some()).then(|| shared.clone());

@@ -1,5 +1,6 @@
-//! Each thread's cache of warm stacks, by size, and its share of the pool's counters; what
-//! does not fit goes to the shared pool, and a finished thread hands its cache over to it.
+//! Each thread's cache of warm stacks, by shape (size and guard), and its share of the pool's
+//! counters; what does not fit goes to the shared pool, and a finished thread hands its cache
+//! over to it.
 
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use super::counters::{bump, lock_threads, ThreadCounters, IN_USE};
 use super::pool::shared_put;
-use super::size::WARM_STACKS_PER_THREAD;
+use super::size::{Shape, WARM_STACKS_PER_THREAD};
 
 /// Adds `d` to this thread's in-use count (or the shared one, during thread teardown).
 #[inline]
@@ -26,9 +27,9 @@ pub(super) fn bump_in_use(d: isize) {
     }
 }
 
-/// A thread's cache of warm stacks, by usable size, and its share of the statistics.
+/// A thread's cache of warm stacks, by shape, and its share of the statistics.
 struct Cache {
-    classes: Vec<(usize, Vec<usize>)>,
+    classes: Vec<(Shape, Vec<usize>)>,
     counters: Arc<ThreadCounters>,
 }
 
@@ -41,9 +42,9 @@ impl Drop for Cache {
         self.counters.in_use.store(0, Ordering::Relaxed);
         self.counters.warm.store(0, Ordering::Relaxed);
         lock_threads().retain(|t| !Arc::ptr_eq(t, &self.counters));
-        for (usable, slots) in classes {
+        for (shape, slots) in classes {
             for slot in slots {
-                shared_put(usable, slot);
+                shared_put(shape, slot);
             }
         }
     }
@@ -66,12 +67,12 @@ thread_local! {
 }
 
 #[inline]
-pub(super) fn cache_take(usable: usize) -> Option<usize> {
+pub(super) fn cache_take(shape: Shape) -> Option<usize> {
     CACHE
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
             let cache = c.as_mut()?;
-            let (_, slots) = cache.classes.iter_mut().find(|(u, _)| *u == usable)?;
+            let (_, slots) = cache.classes.iter_mut().find(|(s, _)| *s == shape)?;
             let slot = slots.pop()?;
             bump(&cache.counters.warm, -1);
             Some(slot)
@@ -83,17 +84,17 @@ pub(super) fn cache_take(usable: usize) -> Option<usize> {
 /// Keeps `slot` in this thread's cache if there is room; `false` if the caller must pass it
 /// to the shared pool.
 #[inline]
-pub(super) fn cache_put(usable: usize, slot: usize) -> bool {
+pub(super) fn cache_put(shape: Shape, slot: usize) -> bool {
     CACHE
         .try_with(|c| {
             let Ok(mut c) = c.try_borrow_mut() else {
                 return false;
             };
             let cache = cache_of(&mut c);
-            let idx = match cache.classes.iter().position(|(u, _)| *u == usable) {
+            let idx = match cache.classes.iter().position(|(s, _)| *s == shape) {
                 Some(i) => i,
                 None => {
-                    cache.classes.push((usable, Vec::new()));
+                    cache.classes.push((shape, Vec::new()));
                     cache.classes.len() - 1
                 }
             };

@@ -1,4 +1,5 @@
-//! Guard pages: how they are installed (`madvise(MADV_GUARD_INSTALL)`, else
+//! Guards (a slot's first pages, [`DEFAULT_GUARD_SIZE`](super::DEFAULT_GUARD_SIZE) unless
+//! configured): how they are installed (`madvise(MADV_GUARD_INSTALL)`, else
 //! `mprotect(PROT_NONE)`), learned from the first attempt, and the error that explains a
 //! failure to map or guard a stack.
 
@@ -30,11 +31,15 @@ pub fn guards_are_free() -> Option<bool> {
     }
 }
 
+/// Makes `addr..addr + len` (whole pages: the guard of a slot never handed out) fault on any
+/// access: one `madvise` (no new map entry) or one `mprotect` (the range becomes its own map
+/// entry, whatever its length).
 #[inline]
-pub(super) fn install_guard(addr: *mut u8, page: usize) -> io::Result<()> {
+pub(super) fn install_guard(addr: *mut u8, len: usize) -> io::Result<()> {
     if GUARD_MODE.load(Ordering::Relaxed) != GUARD_MPROTECT {
-        // SAFETY: `addr` is the first page of a slot never handed out, inside our chunk.
-        match unsafe { sys::guard_install(addr, page) } {
+        // SAFETY: `addr..addr + len` is the guard of a slot never handed out, inside our
+        // chunk, so no live data is in it.
+        match unsafe { sys::guard_install(addr, len) } {
             Ok(()) => {
                 GUARD_MODE.store(GUARD_MADVISE, Ordering::Relaxed);
                 return Ok(());
@@ -46,7 +51,7 @@ pub(super) fn install_guard(addr: *mut u8, page: usize) -> io::Result<()> {
         }
     }
     // SAFETY: as above.
-    unsafe { sys::protect_none(addr, page) }.map_err(|e| out_of_stacks(e, "guard"))
+    unsafe { sys::protect_none(addr, len) }.map_err(|e| out_of_stacks(e, "guard"))
 }
 
 /// Explains an OS error met while making stacks.
@@ -60,7 +65,7 @@ pub(super) fn out_of_stacks(e: io::Error, what: &str) -> io::Error {
     let step = if what == "map" {
         "mapping memory for"
     } else {
-        "installing the guard page of"
+        "installing the guard of"
     };
     io::Error::new(
         e.kind(),

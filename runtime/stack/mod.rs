@@ -3,8 +3,8 @@
 //! # Layout
 //!
 //! Stacks of one size class are carved from *chunks*: single anonymous mappings of about
-//! 64 MiB (or one slot, for larger stacks). Each slot of a chunk is one guard page followed by
-//! the usable stack, which grows down towards the guard:
+//! 64 MiB (or one slot, for larger stacks). Each slot of a chunk is a guard followed by the
+//! usable stack, which grows down towards the guard:
 //!
 //! ```text
 //!  chunk base                                                          chunk end
@@ -12,10 +12,18 @@
 //!            limit        base ^
 //! ```
 //!
+//! The guard is [`DEFAULT_GUARD_SIZE`] (64 KiB) unless a runtime sets another
+//! ([`RuntimeBuilder::guard_size`](crate::RuntimeBuilder::guard_size)): wide enough that a
+//! frame much larger than the space left (C's `alloca`, a big unprobed array) lands in it
+//! rather than in the stack below. A fault anywhere in a guard is reported as an overflow.
+//! The pool's size classes are keyed by the pair (usable size, guard size), so
+//! stacks with different guards never share a slot.
+//!
 //! On Linux ≥ 6.13 the guard is installed with `madvise(MADV_GUARD_INSTALL)`, which does not
-//! split the mapping: a million stacks cost a few map entries. Elsewhere, or on older kernels,
-//! the guard is an `mprotect(PROT_NONE)` page, which costs two map entries per stack; running
-//! out of them (`vm.max_map_count`) is an `io::Error`, never an abort.
+//! split the mapping and commits no pages: a million stacks cost a few map entries. Elsewhere,
+//! or on older kernels, the guard is an `mprotect(PROT_NONE)` range (address space only, never
+//! committed), which costs two map entries per stack; running out of them
+//! (`vm.max_map_count`) is an `io::Error`, never an abort.
 //!
 //! # Pool
 //!
@@ -27,7 +35,7 @@
 // The files lie in layers; each imports only those above it in this list (and `overflow`,
 // which imports none of them), never this file:
 //   size, counters, overflow    sizes and bounds; the pool's counters; the overflow handler
-//   guard                       guard pages
+//   guard                       installing guards
 //   pool                        the shared pool of chunks and slots, per size class
 //   cache                       each thread's warm stacks
 //   stats, pooled               the public snapshot; a coroutine's stack
@@ -46,11 +54,12 @@ mod stats;
 
 pub use guard::{force_mprotect_guards, guards_are_free};
 pub use size::{
-    DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, WARM_STACKS_PER_THREAD, WARM_STACKS_SHARED,
+    DEFAULT_GUARD_SIZE, DEFAULT_STACK_SIZE, MAX_GUARD_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE,
+    WARM_STACKS_PER_THREAD, WARM_STACKS_SHARED,
 };
 pub use stats::{stats, StackStats};
 
 pub(crate) use overflow::TaskLabel;
 pub(crate) use pooled::PooledStack;
 pub(crate) use reservation::StackReservation;
-pub(crate) use size::checked_size;
+pub(crate) use size::{checked_guard, checked_size, default_guard};

@@ -1,10 +1,10 @@
-//! The stack-overflow report: a `SIGSEGV`/`SIGBUS` handler that recognises spindle's guard
-//! pages, names the task that hit one, and aborts.
+//! The stack-overflow report: a `SIGSEGV`/`SIGBUS` handler that recognises spindle's guards
+//! (a fault anywhere in one, however wide), names the task that hit one, and aborts.
 //!
 //! The handler runs on an alternate signal stack (the faulting stack is full) and may only do
 //! async-signal-safe things: read atomics and thread-locals that need no lazy initialisation,
 //! format into a buffer on its own stack, `write(2)`, `abort(3)`. A fault that is not in a
-//! spindle guard page is passed to the handler that was installed before ours (std's, which
+//! spindle guard is passed to the handler that was installed before ours (std's, which
 //! reports overflows of thread stacks), or to the default action.
 
 use std::cell::Cell;
@@ -28,11 +28,13 @@ pub(crate) struct TaskLabel {
     pub(crate) stack: Cell<(usize, usize)>,
 }
 
-/// One chunk of stack slots, as the handler sees it.
+/// One chunk of stack slots, as the handler sees it: `len` bytes from `base`, cut into slots
+/// of `slot` bytes, each a guard of `guard` bytes and then a stack.
 struct Chunk {
     base: AtomicUsize,
     len: AtomicUsize,
     slot: AtomicUsize,
+    guard: AtomicUsize,
 }
 
 const MAX_CHUNKS: usize = 8192;
@@ -45,14 +47,15 @@ static CHUNKS: [Chunk; MAX_CHUNKS] = [const {
         base: AtomicUsize::new(0),
         len: AtomicUsize::new(0),
         slot: AtomicUsize::new(0),
+        guard: AtomicUsize::new(0),
     }
 }; MAX_CHUNKS];
 static CHUNK_COUNT: AtomicUsize = AtomicUsize::new(0);
 
-/// Records a new chunk of `slot`-byte slots (guard page first). Called under the pool's lock,
-/// so there is one writer at a time. Past [`MAX_CHUNKS`] chunks, overflows in the newer ones
-/// fall through to the previous handler (a plain `SIGSEGV`).
-pub(crate) fn register_chunk(base: usize, len: usize, slot: usize) {
+/// Records a new chunk of `slot`-byte slots, each starting with a `guard`-byte guard. Called
+/// under the pool's lock, so there is one writer at a time. Past [`MAX_CHUNKS`] chunks,
+/// overflows in the newer ones fall through to the previous handler (a plain `SIGSEGV`).
+pub(crate) fn register_chunk(base: usize, len: usize, slot: usize, guard: usize) {
     let i = CHUNK_COUNT.load(Ordering::Relaxed);
     if i >= MAX_CHUNKS {
         return;
@@ -60,22 +63,24 @@ pub(crate) fn register_chunk(base: usize, len: usize, slot: usize) {
     CHUNKS[i].base.store(base, Ordering::Relaxed);
     CHUNKS[i].len.store(len, Ordering::Relaxed);
     CHUNKS[i].slot.store(slot, Ordering::Relaxed);
+    CHUNKS[i].guard.store(guard, Ordering::Relaxed);
     CHUNK_COUNT.store(i + 1, Ordering::Release);
 }
 
-/// If `addr` lies in a spindle guard page, the usable size of the stack it guards and that
-/// stack's range.
-fn guard_hit(addr: usize) -> Option<(usize, usize, usize)> {
-    let page = sys::page_size();
+/// If `addr` lies anywhere in a spindle guard, the usable size of the stack it guards and
+/// that stack's range. (A fault in a stack's usable range is not an overflow of it: that is
+/// some other bug, left to the previous handler.)
+pub(super) fn guard_hit(addr: usize) -> Option<(usize, usize, usize)> {
     let n = CHUNK_COUNT.load(Ordering::Acquire);
     for chunk in &CHUNKS[..n] {
         let base = chunk.base.load(Ordering::Relaxed);
         let len = chunk.len.load(Ordering::Relaxed);
         let slot = chunk.slot.load(Ordering::Relaxed);
+        let guard = chunk.guard.load(Ordering::Relaxed);
         if addr >= base && addr < base + len {
             let slot_base = base + (addr - base) / slot * slot;
-            let low = slot_base + page;
-            return (addr < low).then_some((slot - page, low, slot_base + slot));
+            let low = slot_base + guard;
+            return (addr < low).then_some((slot - guard, low, slot_base + slot));
         }
     }
     None

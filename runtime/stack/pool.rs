@@ -1,5 +1,6 @@
-//! The shared pool: per size class, the counters of free and promised stacks, the lists of
-//! finished (warm and cold) slots, and the chunk being carved into new slots.
+//! The shared pool: per size class (a [`Shape`]: usable size and guard), the counters of free
+//! and promised stacks, the lists of finished (warm and cold) slots, and the chunk being
+//! carved into new slots.
 
 use std::io;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
@@ -8,7 +9,7 @@ use std::sync::Mutex;
 use super::counters::{COLD, MAPPED, WARM};
 use super::guard::{install_guard, out_of_stacks};
 use super::overflow;
-use super::size::{CHUNK_BYTES, WARM_STACKS_SHARED};
+use super::size::{Shape, CHUNK_BYTES, WARM_STACKS_SHARED};
 use crate::sys;
 
 /// Counters of one size class, readable without the pool's lock.
@@ -22,6 +23,7 @@ use crate::sys;
 /// previous task is reused).
 pub(super) struct ClassCounters {
     usable: AtomicUsize,
+    guard: AtomicUsize,
     pub(super) free: AtomicIsize,
     pub(super) reserved: AtomicIsize,
 }
@@ -30,6 +32,7 @@ const MAX_CLASSES: usize = 64;
 static COUNTERS: [ClassCounters; MAX_CLASSES] = [const {
     ClassCounters {
         usable: AtomicUsize::new(0),
+        guard: AtomicUsize::new(0),
         free: AtomicIsize::new(0),
         reserved: AtomicIsize::new(0),
     }
@@ -39,37 +42,43 @@ static CLASS_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// only makes reservations more conservative.
 static OVERFLOW_COUNTERS: ClassCounters = ClassCounters {
     usable: AtomicUsize::new(0),
+    guard: AtomicUsize::new(0),
     free: AtomicIsize::new(0),
     reserved: AtomicIsize::new(0),
 };
 
-/// The counters of the class of `usable`-byte stacks, registering the class if new.
+impl ClassCounters {
+    /// Whether these are the counters of `shape` (entries are written once, before they are
+    /// published through `CLASS_COUNT`).
+    #[inline]
+    fn is(&self, shape: Shape) -> bool {
+        self.usable.load(Ordering::Relaxed) == shape.usable()
+            && self.guard.load(Ordering::Relaxed) == shape.guard()
+    }
+}
+
+/// The counters of the class of `shape` stacks, registering the class if new.
 #[inline]
-pub(super) fn counters(usable: usize) -> &'static ClassCounters {
+pub(super) fn counters(shape: Shape) -> &'static ClassCounters {
     let n = CLASS_COUNT.load(Ordering::Acquire);
-    if let Some(c) = COUNTERS[..n]
-        .iter()
-        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
-    {
+    if let Some(c) = COUNTERS[..n].iter().find(|c| c.is(shape)) {
         return c;
     }
-    register_class(usable)
+    register_class(shape)
 }
 
 #[cold]
-fn register_class(usable: usize) -> &'static ClassCounters {
+fn register_class(shape: Shape) -> &'static ClassCounters {
     let _pool = lock_pool();
     let n = CLASS_COUNT.load(Ordering::Acquire);
-    if let Some(c) = COUNTERS[..n]
-        .iter()
-        .find(|c| c.usable.load(Ordering::Relaxed) == usable)
-    {
+    if let Some(c) = COUNTERS[..n].iter().find(|c| c.is(shape)) {
         return c;
     }
     if n == MAX_CLASSES {
         return &OVERFLOW_COUNTERS;
     }
-    COUNTERS[n].usable.store(usable, Ordering::Relaxed);
+    COUNTERS[n].usable.store(shape.usable(), Ordering::Relaxed);
+    COUNTERS[n].guard.store(shape.guard(), Ordering::Relaxed);
     CLASS_COUNT.store(n + 1, Ordering::Release);
     &COUNTERS[n]
 }
@@ -85,10 +94,10 @@ pub(super) fn reserved() -> usize {
 
 /// Carves slots into the shared cold list until the class has as many free as promised.
 #[cold]
-pub(super) fn top_up(usable: usize, counters: &ClassCounters) -> io::Result<()> {
+pub(super) fn top_up(shape: Shape, counters: &ClassCounters) -> io::Result<()> {
     overflow::install_handler();
     let mut pool = lock_pool();
-    let class = class_mut(&mut pool, usable);
+    let class = class_mut(&mut pool, shape);
     while counters.reserved.load(Ordering::Acquire) > counters.free.load(Ordering::Acquire) {
         let slot = carve(class)?;
         class.cold.push(slot);
@@ -104,7 +113,7 @@ struct Pool {
 }
 
 struct Class {
-    usable: usize,
+    shape: Shape,
     /// Finished stacks with their pages still resident.
     warm: Vec<usize>,
     /// Finished stacks whose pages were discarded.
@@ -124,12 +133,12 @@ fn lock_pool() -> std::sync::MutexGuard<'static, Pool> {
 }
 
 #[inline]
-fn class_mut(pool: &mut Pool, usable: usize) -> &mut Class {
-    let idx = match pool.classes.iter().position(|c| c.usable == usable) {
+fn class_mut(pool: &mut Pool, shape: Shape) -> &mut Class {
+    let idx = match pool.classes.iter().position(|c| c.shape == shape) {
         Some(i) => i,
         None => {
             pool.classes.push(Class {
-                usable,
+                shape,
                 warm: Vec::new(),
                 cold: Vec::new(),
                 next: 0,
@@ -142,9 +151,9 @@ fn class_mut(pool: &mut Pool, usable: usize) -> &mut Class {
 }
 
 #[cold]
-pub(super) fn shared_take(usable: usize, counters: &ClassCounters) -> io::Result<usize> {
+pub(super) fn shared_take(shape: Shape, counters: &ClassCounters) -> io::Result<usize> {
     let mut pool = lock_pool();
-    let class = class_mut(&mut pool, usable);
+    let class = class_mut(&mut pool, shape);
     if let Some(slot) = class.warm.pop() {
         WARM.fetch_sub(1, Ordering::Relaxed);
         counters.free.fetch_sub(1, Ordering::AcqRel);
@@ -158,40 +167,40 @@ pub(super) fn shared_take(usable: usize, counters: &ClassCounters) -> io::Result
     carve(class)
 }
 
-pub(super) fn shared_put(usable: usize, slot: usize) {
-    counters(usable).free.fetch_add(1, Ordering::AcqRel);
+pub(super) fn shared_put(shape: Shape, slot: usize) {
+    counters(shape).free.fetch_add(1, Ordering::AcqRel);
     let mut pool = lock_pool();
-    let class = class_mut(&mut pool, usable);
+    let class = class_mut(&mut pool, shape);
     if class.warm.len() < WARM_STACKS_SHARED {
         class.warm.push(slot);
         WARM.fetch_add(1, Ordering::Relaxed);
     } else {
-        let page = sys::page_size();
+        // The range is the stack above the guard; the guard stays.
         // SAFETY:
         // - the slot belongs to a chunk this pool mapped and never unmaps;
         // - its stack is finished (the PooledStack is being dropped), so no live data is in it.
-        unsafe { sys::discard((slot + page) as *mut u8, usable) };
+        unsafe { sys::discard((slot + shape.guard()) as *mut u8, shape.usable()) };
         class.cold.push(slot);
         COLD.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 /// Carves the next slot from the class's chunk, mapping a new chunk when it is used up, and
-/// installs the slot's guard page.
+/// installs the slot's guard (its first `shape.guard()` bytes).
 fn carve(class: &mut Class) -> io::Result<usize> {
-    let page = sys::page_size();
-    let slot_len = class.usable + page;
+    let shape = class.shape;
+    let slot_len = shape.slot_len();
     if class.next + slot_len > class.end || class.end == 0 {
         let slots = (CHUNK_BYTES / slot_len).max(1);
         let len = slots * slot_len;
         let base = sys::map_anonymous(len).map_err(|e| out_of_stacks(e, "map"))? as usize;
         MAPPED.fetch_add(len, Ordering::Relaxed);
-        overflow::register_chunk(base, len, slot_len);
+        overflow::register_chunk(base, len, slot_len, shape.guard());
         class.next = base;
         class.end = base + len;
     }
     let slot = class.next;
-    install_guard(slot as *mut u8, page)?;
+    install_guard(slot as *mut u8, shape.guard())?;
     class.next += slot_len;
     Ok(slot)
 }
