@@ -80,11 +80,8 @@ unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
     // recorded when its coroutine started and lives on that coroutine's stack, which is the
     // stack (or an ancestor of the stack) we are running on.
     let yielder = unsafe { &*task.as_ref().header.sched.yielder.get() };
-    match yielder.suspend(why) {
-        Resume::Go => {}
-        // SAFETY: as above, the running task is alive.
-        Resume::Cancel if !unsafe { task.as_ref() }.header.cancel_delivered() => cancelled(),
-        Resume::Cancel => {}
+    if yielder.suspend(why) == Resume::Cancel {
+        cancelled();
     }
 }
 
@@ -93,7 +90,11 @@ unsafe fn suspend(task: NonNull<TaskCell<dyn Body>>, why: Suspend) {
 #[cold]
 #[inline(never)]
 fn cancelled() {
-    if !thread::panicking() {
+    // A task whose cancellation was already delivered (it is dropping its closure, see
+    // `Header::deliver_cancel`) is not told again.
+    // SAFETY: the running task is alive while it runs (its worker holds it).
+    let delivered = running().is_some_and(|t| unsafe { t.as_ref() }.header.cancel_delivered());
+    if !delivered && !thread::panicking() {
         std::panic::resume_unwind(Box::new(Cancelled));
     }
 }
