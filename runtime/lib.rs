@@ -30,7 +30,8 @@
 //! * [`queue`]: Python's `Queue`, `LifoQueue`, `PriorityQueue`, with `task_done`/`join`.
 //! * [`channel`]: unbounded, bounded and rendezvous channels, and duplex `pipe`s.
 //! * [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` on each worker's mio reactor.
-//! * [`spawn_blocking`] for blocking work, and a stall watchdog that reports through `tracing`.
+//! * [`spawn_blocking`] for blocking work; a stall watchdog that reports through `tracing` (or
+//!   on stderr when no subscriber is installed); [`Runtime::dump`], a table of every live task.
 //! * [`stack`]: the guarded, pooled stacks coroutines run on.
 //!
 //! Every blocking call works in a green thread (it parks the task, never its worker's OS
