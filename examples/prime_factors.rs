@@ -201,8 +201,15 @@ struct Row {
 
 fn try_main() -> Result<(), Box<dyn Error>> {
     let numbers = numbers();
-    let coop1 = Runtime::cooperative().workers(1).build()?;
-    let coop_all = Runtime::cooperative().build()?;
+    // Each task computes without yielding, on purpose: the stall watchdog would report every
+    // one of them ("running for 0.1 s without yielding, stalling worker 0"), so it is off.
+    let coop1 = Runtime::cooperative()
+        .workers(1)
+        .stall_threshold(Duration::ZERO)
+        .build()?;
+    let coop_all = Runtime::cooperative()
+        .stall_threshold(Duration::ZERO)
+        .build()?;
     let pre = Runtime::preemptive().build()?;
 
     println!(

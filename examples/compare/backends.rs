@@ -112,8 +112,11 @@ impl fmt::Debug for Engine {
 ///
 /// The OS's error when a runtime cannot start; for Python, why `python3` is not usable.
 pub fn build(kind: Kind, workers: usize, scripts: &std::path::Path) -> Result<Engine, String> {
+    // The CPU workloads compute without yielding by design; the stall watchdog would report
+    // them between the table's lines (and tokio has no watchdog thread): off.
     let spindle = |b: spindle::RuntimeBuilder| {
-        b.build()
+        b.stall_threshold(std::time::Duration::ZERO)
+            .build()
             .map(|rt| Engine::Spindle(Arc::new(rt)))
             .map_err(|e| format!("cannot start the runtime: {e}"))
     };
