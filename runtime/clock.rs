@@ -3,6 +3,10 @@
 //! (below); the deterministic mode will be the next.
 //!
 //! This file is the ground floor: it imports nothing of the crate.
+//!
+//! What reads `Instant::now()` elsewhere does so on purpose: the supervisors that watch the
+//! runtime from outside it in real time (the stall watchdog, `block_on`'s stuck warning, the
+//! patience of a snapshot request) must not stop when a virtual clock does.
 
 use std::time::{Duration, Instant};
 
