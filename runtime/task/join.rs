@@ -82,11 +82,13 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     #[track_caller]
+    #[inline]
     pub fn join(mut self) -> thread::Result<T> {
         self.join_as("JoinHandle::join")
     }
 
     #[track_caller]
+    #[inline]
     fn join_as(&mut self, what: &'static str) -> thread::Result<T> {
         let task = self
             .task
