@@ -14,8 +14,8 @@ use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
 use super::reactor;
-use super::shared::{Blocked, Shared};
-use super::timers::Timers;
+use super::shared::{Blocked, Remote, Shared};
+use super::timers::{TimerKey, Timers};
 use crate::stack::overflow;
 use crate::task::{Body, Local, Resume, Suspend, TaskCoroutine, TaskRef, Waiter};
 
@@ -242,8 +242,19 @@ impl Worker {
     }
 
     /// Adds a timer that wakes `waiter` at `deadline`.
-    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) {
-        self.timers.add(deadline, waiter);
+    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) -> TimerKey {
+        self.timers.add(deadline, waiter)
+    }
+
+    /// Cancels a timer of this worker whose wait ended before it fired.
+    pub(crate) fn cancel_timer(&self, key: TimerKey) {
+        self.timers.cancel(key);
+    }
+
+    /// What other threads may touch of this worker.
+    #[inline]
+    pub(crate) fn remote(&self) -> &Remote {
+        &self.shared.workers[self.index]
     }
 
     fn fire_timers(&self) {
@@ -516,7 +527,7 @@ impl Drop for Worker {
 
 /// Adds a timer on the current worker (no-op off a worker).
 #[cfg_attr(spindle_loom, allow(dead_code))]
-pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
+fn add_timer(deadline: Instant, waiter: Waiter) {
     if let Some(worker) = current() {
         worker.add_timer(deadline, waiter);
     }
