@@ -189,10 +189,13 @@ fn register_all(round: &mut Round<'_, '_>, waiter: &Waiter) -> bool {
 fn park_green(round: &mut Round<'_, '_>, deadline: Option<Instant>) {
     let task = crate::task::running().expect("checked by the caller");
     crate::task::set_wait_site(task, Some(site(round.ops, round.location)));
+    // Cancelled when the round ends, however it ends: a select chosen long before its
+    // deadline leaves nothing in the worker's timers.
+    let mut timer = crate::coop::WaitTimer::new();
     // Invariant 2: the entries are published by the worker, after the task switched out.
     let mut register = |w: Waiter| {
         if let Some(d) = deadline {
-            crate::coop::add_timer(d, w.clone());
+            timer.set(d, w.clone());
         }
         if register_all(round, &w) {
             w.wake();
@@ -200,6 +203,7 @@ fn park_green(round: &mut Round<'_, '_>, deadline: Option<Instant>) {
     };
     // SAFETY: `task` is the task running on this thread.
     unsafe { crate::task::park(task, &mut register) };
+    timer.cancel();
     crate::task::set_wait_site(task, None);
 }
 

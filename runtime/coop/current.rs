@@ -10,9 +10,10 @@ use crate::task::{Body, TaskCell, WaitSite, Waiter};
 
 /// Adds a timer on the current worker (no-op off a worker).
 #[cfg_attr(spindle_loom, allow(dead_code))]
-pub(crate) fn add_timer(deadline: Instant, waiter: Waiter) {
+fn add_timer(deadline: Instant, waiter: Waiter) {
     if let Some(worker) = worker::current() {
-        worker.add_timer(deadline, waiter);
+        // A sleep ends at its deadline (or unwinds, cancelled): the timer needs no key.
+        let _ = worker.add_timer(deadline, waiter);
     }
 }
 

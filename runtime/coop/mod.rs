@@ -23,7 +23,9 @@
 //! `reactor` (socket readiness) know nothing of the rest; `shared` is what other threads
 //! touch ([`Shared`], the per-worker `Remote`); `worker` is the worker loop and what only a
 //! worker's own thread touches; `spawn` puts tasks in line (the [`Scheduler`] the task layer
-//! wakes through); `registration` parks a green thread on a socket; `deadlock` and
+//! wakes through); `wait_timer` is the timer a timed wait cancels when it ends early;
+//! `registration` parks a green thread on a socket, registered with its worker's poll
+//! (moved there from wherever it was: sockets follow their caller); `deadlock` and
 //! `watchdog` watch the workers; `runtime` starts and stops them. The park/wake epoch state
 //! machine of invariants 2 and 3 is the task layer's (`task/park_state.rs`, model-checked
 //! with loom).
@@ -42,14 +44,15 @@ mod shared;
 mod snapshot;
 mod spawn;
 mod timers;
+mod wait_timer;
 mod watchdog;
 mod worker;
 
-#[cfg_attr(spindle_loom, allow(unused_imports))] // its callers park green threads only
-pub(crate) use current::add_timer;
 pub(crate) use current::{current_shared, current_worker_count, sleep_until};
 pub(crate) use reactor::{READABLE, WRITABLE};
 pub(crate) use registration::Registration;
 pub(crate) use runtime::Coop;
 pub(crate) use shared::{Config, Shared};
 pub(crate) use spawn::{spawn, spawn_blocking};
+#[cfg_attr(spindle_loom, allow(unused_imports))] // its users park green threads only
+pub(crate) use wait_timer::WaitTimer;

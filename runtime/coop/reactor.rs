@@ -2,8 +2,10 @@
 //! `mio::Poll` — the same call in which an idle worker waits for timers and wake-ups.
 //!
 //! A socket is registered (edge-triggered, readable and writable) with the poll of the
-//! worker whose green thread first waits on it. Each registration has a [`ScheduledIo`]:
-//! readiness bits, a tick counting events, and the parked waiters. An operation that gets
+//! worker whose green thread last waited on it (`registration.rs`). Each socket has a
+//! [`ScheduledIo`], kept across registrations: readiness bits, a tick counting events, and
+//! the parked waiters (each removes itself if its wait ends without an event, so timed-out
+//! waits leave nothing behind). An operation that gets
 //! `WouldBlock` clears the bit it observed — unless an event arrived meanwhile (the tick
 //! moved) — and parks; its waiter is published after the switch, and re-checks the bits
 //! under the same lock the event handler sets them under, so no edge is lost (pitfall 9).
@@ -44,8 +46,76 @@ impl Default for ScheduledIo {
 #[derive(Default)]
 struct IoState {
     ready: u8,
-    readers: Vec<Waiter>,
-    writers: Vec<Waiter>,
+    readers: Parked,
+    writers: Parked,
+}
+
+/// The waiters of one direction. An event takes them all; a wait that ends otherwise (its
+/// deadline, a cancellation) removes its own, so that none stays behind.
+#[derive(Default)]
+struct Parked {
+    waiters: Slab<Waiter>,
+    /// Bumped each time an event takes the waiters: a key of an earlier round names a waiter
+    /// already taken (its slot may hold another by now).
+    round: u64,
+}
+
+/// Where a parked waiter is, to remove it when its wait ends without an event.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WaitKey {
+    interest: u8,
+    round: u64,
+    slot: usize,
+}
+
+impl Parked {
+    /// Moves every waiter to `woken`, keeping the slab's memory for the next ones.
+    fn drain_into(&mut self, woken: &mut Woken) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        self.round += 1;
+        for w in self.waiters.drain() {
+            woken.push(w);
+        }
+    }
+}
+
+/// The waiters an event takes, to wake once the lock is released: the first inline (the
+/// common case: one task waits on a socket), any more on the heap.
+#[derive(Default)]
+struct Woken {
+    first: Option<Waiter>,
+    rest: Vec<Waiter>,
+}
+
+impl Woken {
+    fn push(&mut self, w: Waiter) {
+        if self.first.is_none() {
+            self.first = Some(w);
+        } else {
+            self.rest.push(w);
+        }
+    }
+
+    fn wake(self) {
+        if let Some(w) = self.first {
+            w.wake();
+        }
+        for w in self.rest {
+            w.wake();
+        }
+    }
+}
+
+impl IoState {
+    fn parked(&mut self, interest: u8) -> &mut Parked {
+        if interest & READABLE != 0 {
+            &mut self.readers
+        } else {
+            &mut self.writers
+        }
+    }
 }
 
 impl ScheduledIo {
@@ -64,47 +134,53 @@ impl ScheduledIo {
         }
     }
 
-    /// Whether `interest` is ready now.
-    pub(crate) fn is_ready(&self, interest: u8) -> bool {
-        self.state.lock().ready & interest != 0
-    }
-
-    /// Publishes a waiter for `interest`, or wakes it at once if that is ready already.
-    pub(crate) fn register(&self, interest: u8, waiter: Waiter) {
+    /// Publishes a waiter for `interest` and returns where it is, or wakes it at once (and
+    /// returns `None`) if that is ready already.
+    pub(crate) fn register(&self, interest: u8, waiter: Waiter) -> Option<WaitKey> {
         let mut st = self.state.lock();
         if st.ready & interest != 0 {
             drop(st);
             waiter.wake();
-            return;
+            return None;
         }
-        if interest & READABLE != 0 {
-            st.readers.push(waiter);
-        } else {
-            st.writers.push(waiter);
-        }
+        let parked = st.parked(interest);
+        Some(WaitKey {
+            interest,
+            round: parked.round,
+            slot: parked.waiters.insert(waiter),
+        })
+    }
+
+    /// Removes a waiter whose wait ended without an event taking it (nothing if one did).
+    pub(crate) fn unregister(&self, key: WaitKey) {
+        let waiter = {
+            let mut st = self.state.lock();
+            let parked = st.parked(key.interest);
+            if parked.round == key.round {
+                parked.waiters.try_remove(key.slot)
+            } else {
+                None
+            }
+        };
+        // Dropped without the lock: it may free a task.
+        drop(waiter);
     }
 
     /// Records an event and wakes whoever waits for it.
     fn dispatch(&self, ready: u8) {
-        let (readers, writers) = {
+        let mut woken = Woken::default();
+        {
             let mut st = self.state.lock();
             st.ready |= ready;
             self.tick.fetch_add(1, Ordering::Release);
-            let r = if ready & READABLE != 0 {
-                std::mem::take(&mut st.readers)
-            } else {
-                Vec::new()
-            };
-            let w = if ready & WRITABLE != 0 {
-                std::mem::take(&mut st.writers)
-            } else {
-                Vec::new()
-            };
-            (r, w)
-        };
-        for w in readers.into_iter().chain(writers) {
-            w.wake();
+            if ready & READABLE != 0 {
+                st.readers.drain_into(&mut woken);
+            }
+            if ready & WRITABLE != 0 {
+                st.writers.drain_into(&mut woken);
+            }
         }
+        woken.wake();
     }
 }
 

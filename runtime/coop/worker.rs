@@ -14,8 +14,8 @@ use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
 use super::reactor;
-use super::shared::Shared;
-use super::timers::Timers;
+use super::shared::{Remote, Shared};
+use super::timers::{TimerKey, Timers};
 use crate::stack::overflow;
 use crate::task::{
     Body, Local, Resume, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSnapshot, TaskState, Waiter,
@@ -247,8 +247,19 @@ impl Worker {
     }
 
     /// Adds a timer that wakes `waiter` at `deadline`.
-    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) {
-        self.timers.add(deadline, waiter);
+    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) -> TimerKey {
+        self.timers.add(deadline, waiter)
+    }
+
+    /// Cancels a timer of this worker whose wait ended before it fired.
+    pub(crate) fn cancel_timer(&self, key: TimerKey) {
+        self.timers.cancel(key);
+    }
+
+    /// What other threads may touch of this worker.
+    #[inline]
+    pub(crate) fn remote(&self) -> &Remote {
+        &self.shared.workers[self.index]
     }
 
     fn fire_timers(&self) {

@@ -4,9 +4,9 @@
 //! std's do. Names and signatures copy `std::net`.
 //!
 //! Sockets are always non-blocking underneath. A green thread that meets `WouldBlock`
-//! registers the socket (once) with its worker's poll and parks; an OS thread waits in
-//! `poll(2)` on the one descriptor. Read, write and connect timeouts work in both worlds and
-//! fail with `ErrorKind::TimedOut`.
+//! registers the socket with its worker's poll (moving it there if another worker, or another
+//! runtime, had it) and parks; an OS thread waits in `poll(2)` on the one descriptor. Read,
+//! write and connect timeouts work in both worlds and fail with `ErrorKind::TimedOut`.
 //!
 //! ```
 //! use std::io::{Read, Write};

@@ -1,26 +1,25 @@
 //! The readiness machinery all socket types share: a non-blocking socket with its registration
-//! (made the first time a green thread waits on it) and its read and write timeouts, and the
-//! loop that retries an operation until it stops returning `WouldBlock` — parking a green
-//! thread on its worker's reactor, or blocking an OS thread in `poll(2)` — and fails it with
-//! `TimedOut` once its deadline passes.
+//! (made the first time a green thread waits on it, and moved to the worker of whichever green
+//! thread waits next, if that is another: `coop/registration.rs`) and its read and write
+//! timeouts, and the loop that retries an operation until it stops returning `WouldBlock` —
+//! parking a green thread on its worker's reactor, or blocking an OS thread in `poll(2)` — and
+//! fails it with `TimedOut` once its deadline passes.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 pub(super) use crate::coop::{Registration, READABLE, WRITABLE};
 
 use super::timeout::{timed_out, Timeout};
 
-/// A non-blocking socket and, once a green thread has waited on it, its registration.
+/// A non-blocking socket and its registration with the poll of the worker whose green thread
+/// last waited on it.
 pub(super) struct Io<S> {
     /// Declared before `sock` so it is dropped first: deregistering after the descriptor
     /// is closed could hit a new socket that reused the number.
-    reg: OnceLock<Registration>,
+    reg: Registration,
     pub(super) sock: S,
-    /// Serialises the first registration.
-    reg_init: Mutex<()>,
     /// Read and write timeouts.
     pub(super) read_timeout: Timeout,
     pub(super) write_timeout: Timeout,
@@ -29,25 +28,11 @@ pub(super) struct Io<S> {
 impl<S: AsRawFd> Io<S> {
     pub(super) fn new(sock: S) -> Io<S> {
         Io {
+            reg: Registration::new(sock.as_raw_fd()),
             sock,
-            reg: OnceLock::new(),
-            reg_init: Mutex::new(()),
             read_timeout: Timeout::none(),
             write_timeout: Timeout::none(),
         }
-    }
-
-    /// The registration with the calling green thread's worker, made on first use.
-    fn registration(&self) -> io::Result<&Registration> {
-        if let Some(r) = self.reg.get() {
-            return Ok(r);
-        }
-        let _g = self.reg_init.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = self.reg.get() {
-            return Ok(r);
-        }
-        let r = Registration::new(self.sock.as_raw_fd())?;
-        Ok(self.reg.get_or_init(|| r))
     }
 
     /// When an operation waiting for `interest` that starts now gives up: the read timeout
@@ -83,7 +68,7 @@ impl<S: AsRawFd> Io<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            let tick = self.reg.get().map(|r| r.io.tick());
+            let tick = self.reg.tick();
             match op(&self.sock) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -93,11 +78,7 @@ impl<S: AsRawFd> Io<S> {
                 return Err(timed_out(what));
             }
             if crate::task::in_green_thread() {
-                let reg = self.registration()?;
-                if let Some(tick) = tick {
-                    reg.io.clear(interest, tick);
-                }
-                reg.wait(interest, deadline, what);
+                self.reg.wait(interest, deadline, tick, what)?;
             } else {
                 poll_fd(self.sock.as_raw_fd(), interest, deadline)?;
             }

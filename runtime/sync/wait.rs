@@ -8,7 +8,7 @@
 //!
 //! 1. under the lock, `attempt` the operation; done if it succeeds;
 //! 2. else push an [`Entry`] (the waiter, a unique id and a tag) onto the list, and (green
-//!    threads) a timer for the deadline;
+//!    threads) a timer for the deadline, which the waiter cancels once it is woken;
 //! 3. park; wake-ups come from a notifier that *pops* the entry (then wakes it, after
 //!    unlocking) or from the timer;
 //! 4. on waking, under the lock: entry gone means **notified**; entry still there means the
@@ -25,6 +25,7 @@ use std::fmt;
 use std::ptr::NonNull;
 use std::time::Instant;
 
+use crate::coop::WaitTimer;
 use crate::loom::{Lock, LockGuard};
 #[cfg(not(spindle_loom))]
 use crate::task::{Body, TaskCell};
@@ -189,6 +190,8 @@ struct Unregister<'a, S> {
     id: Option<u64>,
     abandon: &'a dyn Fn(u64),
     tag: u64,
+    /// The deadline's timer, cancelled once the wait is over, however it ends.
+    timer: WaitTimer,
 }
 
 impl<S> Drop for Unregister<'_, S> {
@@ -225,6 +228,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
         id: None,
         abandon: w.abandon,
         tag: w.tag,
+        timer: WaitTimer::new(),
     };
     let mut result = None;
     let mut after = w.after_register;
@@ -233,7 +237,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
     let _site = ClearSite(task);
     loop {
         {
-            let (result, id) = (&mut result, &mut guard.id);
+            let (result, id, timer) = (&mut result, &mut guard.id, &mut guard.timer);
             let mut register = |waiter: Waiter| {
                 let mut g = w.lock.lock();
                 if let Some(r) = attempt(&mut g) {
@@ -243,7 +247,7 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
                     return;
                 }
                 if let Some(deadline) = w.deadline {
-                    crate::coop::add_timer(deadline, waiter.clone());
+                    timer.set(deadline, waiter.clone());
                 }
                 *id = Some((w.list)(&mut g).push(waiter, w.tag));
                 drop(g);
@@ -254,6 +258,9 @@ fn wait_green<S, R>(w: Wait<'_, S, R>) -> Result<R, Woken> {
             // SAFETY: `task` is the task running on this thread.
             unsafe { crate::task::park(task, &mut register) };
         }
+        // Woken: the timer has fired or is of no more use (a wait ended long before its
+        // deadline must not leave it, and the task it holds, in the worker's heap).
+        guard.timer.cancel();
         if let Some(r) = result.take() {
             return Ok(r);
         }
