@@ -45,6 +45,7 @@ impl WaitTimer {
 }
 
 impl Drop for WaitTimer {
+    #[inline]
     fn drop(&mut self) {
         self.cancel();
     }
