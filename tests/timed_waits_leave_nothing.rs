@@ -53,13 +53,20 @@ struct Plan {
 
 const ROUNDS: usize = 10;
 
-/// 100,000 timeouts and 10,000 early ends: about 1.5 s each in a debug build (1,000,000 would
-/// take about 15 s for each primitive; the socket reads do 1,000,000, in about 5 s).
-const PRIMITIVE: Plan = Plan {
-    tasks: 100,
-    timeouts: 100,
-    early: 10,
-};
+/// 100,000 timeouts and 10,000 early ends by default: about 1.5 s each in a debug build.
+/// `SPINDLE_TIMED_WAITS_PER_TASK=1000` makes it 1,000,000 timeouts per primitive (about 15 s
+/// each), which `.ci/run` runs; the socket reads always do 1,000,000, in about 5 s.
+fn primitive_plan() -> Plan {
+    let timeouts = std::env::var("SPINDLE_TIMED_WAITS_PER_TASK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    Plan {
+        tasks: 100,
+        timeouts,
+        early: 10,
+    }
+}
 
 /// 1,000,000 timed-out reads.
 const SOCKET: Plan = Plan {
@@ -266,7 +273,7 @@ fn recv_timeout_leaves_nothing() {
     alone("recv_timeout_leaves_nothing", || {
         leaves_nothing(
             "Receiver::recv_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             chans(),
             |c| assert!(c.idle_rx.recv_timeout(SHORT).unwrap_err().is_timeout()),
             |c| {
@@ -284,7 +291,7 @@ fn select_timeout_leaves_nothing() {
     alone("select_timeout_leaves_nothing", || {
         leaves_nothing(
             "Select::select_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             chans(),
             |c| {
                 let mut sel = Select::new();
@@ -320,7 +327,7 @@ fn send_timeout_leaves_nothing() {
         };
         leaves_nothing(
             "Sender::send_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             c,
             |c| assert!(c.idle_tx.send_timeout(1, SHORT).unwrap_err().is_timeout()),
             |c| {
@@ -338,7 +345,7 @@ fn queue_get_timeout_leaves_nothing() {
     alone("queue_get_timeout_leaves_nothing", || {
         leaves_nothing(
             "Queue::get_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             (Queue::<u8>::unbounded(), Queue::<u8>::unbounded()),
             |(idle, _)| assert!(idle.get_timeout(SHORT).is_err()),
             |q| {
@@ -356,7 +363,7 @@ fn acquire_timeout_leaves_nothing() {
     alone("acquire_timeout_leaves_nothing", || {
         leaves_nothing(
             "Semaphore::acquire_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             (Semaphore::new(0), Semaphore::new(0)),
             |(idle, _)| assert!(idle.acquire_timeout(SHORT).is_none()),
             |s| {
@@ -376,7 +383,7 @@ fn condvar_wait_timeout_leaves_nothing() {
     alone("condvar_wait_timeout_leaves_nothing", || {
         leaves_nothing(
             "Condvar::wait_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             [
                 (Mutex::new(()), Condvar::new()),
                 (Mutex::new(()), Condvar::new()),
@@ -409,7 +416,7 @@ fn event_wait_timeout_leaves_nothing() {
     alone("event_wait_timeout_leaves_nothing", || {
         leaves_nothing(
             "Event::wait_timeout",
-            PRIMITIVE,
+            primitive_plan(),
             (Event::new(), Event::new()),
             |(idle, _)| assert!(!idle.wait_timeout(SHORT)),
             |e| {
