@@ -95,7 +95,7 @@ impl Builder {
     ///
     /// # Panics
     ///
-    /// When called outside a runtime: run the code inside [`Runtime::block_on`].
+    /// When called outside a runtime: run the code inside [`Runtime::block_on`](crate::Runtime::block_on).
     ///
     /// # Examples
     ///
@@ -160,7 +160,7 @@ fn outside_runtime(what: &str) -> ! {
 ///
 /// # Panics
 ///
-/// Outside a runtime (use [`Runtime::block_on`]), and when no stack or thread can be had
+/// Outside a runtime (use [`Runtime::block_on`](crate::Runtime::block_on)), and when no stack or thread can be had
 /// (use [`Builder::spawn`] to get that as an error).
 ///
 /// # Examples

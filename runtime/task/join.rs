@@ -70,7 +70,7 @@ impl<T> JoinHandle<T> {
     }
 
     /// Waits for the task to finish and returns its result: `Err` with the panic payload if it
-    /// panicked, or with [`Cancelled`] if it was a daemon cancelled at shutdown.
+    /// panicked, or with [`Cancelled`](crate::Cancelled) if it was a daemon cancelled at shutdown.
     ///
     /// # Examples
     ///
