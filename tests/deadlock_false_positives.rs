@@ -204,3 +204,23 @@ fn wait_on_an_event_a_task_of_another_runtime_sets() {
         }
     });
 }
+
+/// A task of runtime A receives on a channel whose sender was moved, untouched, into a task of
+/// runtime B that sends only after [`HOLD`]: nothing A can see marks the channel as used from
+/// outside, but B is running, so A's wait is never reported.
+#[test]
+fn recv_on_a_channel_whose_sender_waits_in_another_runtime_before_its_first_send() {
+    bounded(60, || {
+        for workers in [1, 2] {
+            let got = two_runtimes(workers, |start_b| {
+                let (tx, rx) = channel::unbounded::<u32>();
+                start_b(Box::new(move || {
+                    sleep(HOLD);
+                    tx.send(7).unwrap();
+                }));
+                rx.recv().unwrap()
+            });
+            assert_eq!(got, 7);
+        }
+    });
+}

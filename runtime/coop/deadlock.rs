@@ -7,6 +7,7 @@
 use std::thread;
 use std::time::Duration;
 
+use super::registry;
 use super::shared::Shared;
 use crate::task::{TaskSnapshot, TaskState};
 
@@ -14,7 +15,7 @@ impl Shared {
     /// The deadlock report, if every task is blocked and nothing — no timer, no I/O, no
     /// thread outside the runtime, no blocking job — can wake any of them.
     pub(crate) fn detect_deadlock(&self) -> Option<String> {
-        if !self.quiescent() {
+        if !self.quiescent() || registry::another_is_running(self) {
             return None;
         }
         let before = self.total_switches();

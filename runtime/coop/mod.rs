@@ -38,6 +38,7 @@ mod deadlock;
 mod names;
 mod reactor;
 mod registration;
+mod registry;
 mod report;
 mod runtime;
 mod shared;

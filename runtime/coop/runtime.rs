@@ -14,6 +14,7 @@ use crossbeam_queue::SegQueue;
 use super::blocking::{self, BlockingPool};
 use super::names::Names;
 use super::reactor::WAKE_TOKEN;
+use super::registry;
 use super::report;
 use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
 use super::spawn::spawn;
@@ -77,6 +78,7 @@ impl Coop {
             watch_names: config.stall_threshold.is_some(),
             stderr_reports: config.stderr_reports,
         });
+        registry::register(&shared);
         let mut coop = Coop {
             shared: shared.clone(),
             threads: Vec::with_capacity(workers),
