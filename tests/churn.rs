@@ -249,6 +249,12 @@ fn peak(rt: &Runtime) {
 fn cooperative(what: &'static str, churn: fn(&Runtime, usize)) {
     let cycles = env_count("SPINDLE_CHURN", DEFAULT_CYCLES);
     bounded(CHILD_DEADLINE_S, move || {
+        if under_valgrind() {
+            // valgrind's leak check reads every mapped page it believes readable and takes a
+            // fault on each page of a `MADV_GUARD_INSTALL` guard (16 per 64 KiB guard, for
+            // thousands of stacks: minutes); `mprotect` guards it knows to skip.
+            spindle::stack::force_mprotect_guards();
+        }
         let before_runtime = Level::now();
         let rt = Runtime::cooperative().workers(2).build().unwrap();
         // The warm-up: two rounds of the churn (both workers meet a full batch; which one
