@@ -311,10 +311,9 @@ impl Worker {
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
                 let epoch = sched.state.park(epoch);
-                // SAFETY: the closure lives on the task's stack, which is suspended inside
-                // `park` until this waiter (or a cancellation) resumes it; we call it once,
-                // now, before anything can resume the task. It runs only the runtime's own
-                // code (a primitive's attempt, which runs no user code: `sync::wait`).
+                // It runs only the runtime's own code (a primitive's attempt runs no user code:
+                // `sync::wait`). SAFETY: the closure lives on the task's stack, suspended in
+                // `park` until this waiter resumes it; called once, before anything can.
                 unsafe { (*register)(Waiter::Task { task, epoch }) };
             }
             corosensei::CoroutineResult::Return(()) => self.finish(&task, local),
