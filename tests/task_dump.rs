@@ -14,6 +14,10 @@ use spindle::sync::Mutex;
 use spindle::{Builder, Runtime, TaskState};
 use support::{bounded, rerun_alone_with};
 
+/// How long the sleeping tasks of the dump test sleep: far longer than the dump takes to come
+/// (300 ms after they start, plus at most 250 ms), even on a loaded machine.
+const NAP: Duration = Duration::from_secs(3);
+
 /// Runs `body` as `block_on` on its own thread, waits for `ready`, returns the dump taken
 /// from this thread, then lets the body end.
 fn dump_while<F>(rt: Runtime, body: F) -> spindle::TaskDump
@@ -51,14 +55,11 @@ fn a_dump_names_each_task_its_state_its_wait_its_line_and_for_how_long() {
                     .name("locker")
                     .spawn(move || drop(m2.lock()))
                     .unwrap();
-                let s2 = stop.clone();
+                // One long sleep each (not a polling loop: a task whose timer just fired is
+                // runnable, not sleeping, for the moment its worker answers the dump).
                 let sleeper = Builder::new()
                     .name("sleeper")
-                    .spawn(move || {
-                        while !s2.load(Ordering::SeqCst) {
-                            spindle::sleep(Duration::from_millis(20));
-                        }
-                    })
+                    .spawn(|| spindle::sleep(NAP))
                     .unwrap();
                 let s3 = stop.clone();
                 let blocker = Builder::new()
@@ -73,9 +74,7 @@ fn a_dump_names_each_task_its_state_its_wait_its_line_and_for_how_long() {
                     .unwrap();
                 spindle::yield_now();
                 ready.send(()).unwrap();
-                while !stop.load(Ordering::SeqCst) {
-                    spindle::sleep(Duration::from_millis(5));
-                }
+                spindle::sleep(NAP);
                 drop(guard);
                 locker.join().unwrap();
                 sleeper.join().unwrap();

@@ -180,6 +180,7 @@ impl Drop for Coop {
 /// printed once, and `block_on` goes on waiting.
 struct StuckWatch {
     after: Option<Duration>,
+    /// Since when no task has run (the workers' switch count then).
     quiet_since: Option<(Instant, u64)>,
     warned: bool,
 }
@@ -195,31 +196,31 @@ impl StuckWatch {
 
     fn check(&mut self, shared: &Shared) {
         let Some(after) = self.after else { return };
+        // Quiet means no task has run since: a worker woken only to answer a snapshot (the
+        // deadlock detector asks every round) resumes no task and does not end it.
         let switches = shared.total_switches();
-        if !shared.quiescent() {
-            self.quiet_since = None;
-            self.warned = false;
+        let since = match self.quiet_since {
+            Some((since, seen)) if seen == switches => since,
+            _ => {
+                self.quiet_since = Some((Instant::now(), switches));
+                self.warned = false;
+                return;
+            }
+        };
+        // A pending timer or a runnable task is progress to come, not a stuck runtime.
+        if self.warned || !shared.quiescent() || since.elapsed() < after {
             return;
         }
-        match self.quiet_since {
-            Some((_, seen)) if seen != switches => {
-                self.quiet_since = Some((Instant::now(), switches))
-            }
-            None => self.quiet_since = Some((Instant::now(), switches)),
-            Some((since, _)) if !self.warned && since.elapsed() >= after => {
-                self.warned = true;
-                let dump = shared.dump();
-                report::warn(
-                    report::Kind::Stuck,
-                    shared.stderr_reports,
-                    &format!(
-                        "possibly stuck: every task of the runtime has been blocked for {} s on \
-                         waits that something outside the runtime could end; still waiting\n{dump}",
-                        since.elapsed().as_secs()
-                    ),
-                );
-            }
-            Some(_) => {}
-        }
+        self.warned = true;
+        let dump = shared.dump();
+        report::warn(
+            report::Kind::Stuck,
+            shared.stderr_reports,
+            &format!(
+                "possibly stuck: every task of the runtime has been blocked for {} s on \
+                 waits that something outside the runtime could end; still waiting\n{dump}",
+                since.elapsed().as_secs()
+            ),
+        );
     }
 }
