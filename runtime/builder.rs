@@ -271,3 +271,25 @@ pub fn current() -> Task {
 pub fn try_current() -> Option<Task> {
     context::current_task()
 }
+
+/// The runtime's clock: virtual time on a deterministic runtime (it moves only when every
+/// task is blocked and a timer is due; see
+/// [`Runtime::deterministic`](crate::Runtime::deterministic)), `Instant::now()` everywhere
+/// else. Measure the time a sleep or timeout took with it, and a program reads the same
+/// times on every run of a seed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = spindle::Runtime::deterministic(1).build().unwrap();
+/// let slept = rt.block_on(|| {
+///     let t = spindle::now();
+///     spindle::sleep(Duration::from_secs(60));
+///     spindle::now() - t
+/// });
+/// assert_eq!(slept, Duration::from_secs(60)); // exactly, and at once
+/// ```
+pub fn now() -> std::time::Instant {
+    crate::clock::now()
+}

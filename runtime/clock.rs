@@ -1,6 +1,7 @@
 //! The one clock the scheduler reads. Every deadline and timer goes through [`now`], so a
-//! virtual clock can replace it in one place: under `--cfg spindle_loom` it is the model's
-//! (below); the deterministic mode will be the next.
+//! virtual clock replaces it in one place: under `--cfg spindle_loom` the model's (below);
+//! on the thread of a deterministic runtime, the virtual time that runtime sets
+//! ([`set_virtual`]) while it runs.
 //!
 //! This file is the ground floor: it imports nothing of the crate.
 //!
@@ -8,7 +9,14 @@
 //! runtime from outside it in real time (the stall watchdog, `block_on`'s stuck warning, the
 //! patience of a snapshot request) must not stop when a virtual clock does.
 
+use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+thread_local! {
+    /// The virtual time of the deterministic runtime running on this thread, if one is.
+    static VIRTUAL: Cell<Option<Instant>> = const { Cell::new(None) };
+}
 
 /// The current time as the scheduler sees it.
 #[inline]
@@ -17,7 +25,22 @@ pub(crate) fn now() -> Instant {
     #[cfg(spindle_loom)]
     return virtual_clock::CLOCK.lock().unwrap().now();
     #[cfg(not(spindle_loom))]
-    Instant::now()
+    match VIRTUAL.with(Cell::get) {
+        Some(t) => t,
+        None => Instant::now(),
+    }
+}
+
+/// Where virtual time starts: a fixed instant of the process, so every run of a
+/// deterministic runtime starts at the same `now()` and differences compare across runs.
+pub(crate) fn virtual_epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Sets (or, with `None`, ends) the virtual time [`now`] reads on this thread.
+pub(crate) fn set_virtual(t: Option<Instant>) {
+    VIRTUAL.with(|v| v.set(t));
 }
 
 /// The coarse clock that says how long a task has waited: milliseconds of

@@ -33,6 +33,9 @@
 //! * [`spawn_blocking`] for blocking work; a stall watchdog that reports through `tracing` (or
 //!   on stderr when no subscriber is installed); [`Runtime::dump`], a table of every live task.
 //! * [`stack`]: the guarded, pooled stacks coroutines run on.
+//! * [`check`]: reproducible schedules — [`Runtime::deterministic`] (a seeded scheduler and
+//!   virtual time), `explore` to search seeds for a failing interleaving, `replay` and
+//!   `trace` to run it again and read it.
 //!
 //! Every blocking call works in a green thread (it parks the task, never its worker's OS
 //! thread), in a preemptive task, and on a plain thread (it blocks the thread). When every
@@ -57,6 +60,7 @@
 
 mod builder;
 pub mod channel;
+pub mod check;
 mod clock;
 mod context;
 mod coop;
@@ -74,7 +78,7 @@ pub mod sync;
 mod sys;
 mod task;
 
-pub use builder::{current, sleep, spawn, spawn_blocking, try_current, yield_now, Builder};
+pub use builder::{current, now, sleep, spawn, spawn_blocking, try_current, yield_now, Builder};
 pub use pool::{AsyncResult, Pool, PoolError};
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use task::{Cancelled, JoinHandle, Task, TaskDump, TaskId, TaskSnapshot, TaskState};

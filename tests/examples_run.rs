@@ -32,6 +32,7 @@ const RUN_HERE: &[&str] = &[
     "daemon",
     "deadlock",
     "echo_server",
+    "explore_race",
     "hand_scheduler",
     "hello_threads",
     "integrate",
@@ -420,6 +421,25 @@ fn race() {
         assert_eq!(got, expected, "the Mutex loses no update: {line:?}");
         expect(line, "(0 lost)");
     }
+}
+
+#[test]
+fn explore_race() {
+    let out = run("explore_race", &[]);
+    let ordinary = section(&out, "== 1.", Some("== 2."));
+    expect(ordinary, "1000 runs, 0 with a lost update");
+    let found = section(&out, "== 2.", Some("== 3."));
+    expect(found, "lost update: the balance is");
+    expect(found, "replay it with `spindle::check::replay(");
+    expect(found, "gave way at Mutex::lock");
+    let replayed = section(&out, "== 3.", Some("== 4."));
+    expect(
+        replayed,
+        "10 replays out of 10 failed, each with the same schedule",
+    );
+    expect(replayed, "finished");
+    let fixed = section(&out, "== 4.", None);
+    expect(fixed, "all 1000 schedules pass");
 }
 
 #[test]

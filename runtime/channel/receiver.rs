@@ -28,6 +28,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
+        crate::task::sched_point("Receiver::recv");
         match self.recv_inner(None, Location::caller()) {
             Ok(m) => Ok(m),
             Err(RecvTimeoutError::Disconnected) => Err(RecvError),
@@ -45,6 +46,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        crate::task::sched_point("Receiver::try_recv");
         match self.recv_inner(Some(crate::clock::now()), Location::caller()) {
             Ok(m) => Ok(m),
             Err(RecvTimeoutError::Disconnected) => Err(TryRecvError::Disconnected),
@@ -63,6 +65,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        crate::task::sched_point("Receiver::recv_timeout");
         self.recv_inner(
             Some(crate::clock::deadline_after(timeout)),
             Location::caller(),

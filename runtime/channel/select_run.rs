@@ -38,6 +38,7 @@ pub(super) fn run<'a>(
     deadline: Option<Instant>,
     location: &'static Location<'static>,
 ) -> Option<SelectedOperation<'a>> {
+    crate::task::sched_point("Select::select");
     for op in ops.iter() {
         op.handle.touch();
     }

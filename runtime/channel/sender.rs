@@ -35,6 +35,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        crate::task::sched_point("Sender::send");
         match self.send_inner(msg, None, Location::caller()) {
             Ok(()) => Ok(()),
             Err(SendTimeoutError::Disconnected(m)) => Err(SendError(m)),
@@ -53,6 +54,7 @@ impl<T> Sender<T> {
     /// assert!(matches!(tx.try_send(1), Err(TrySendError::Full(1)))); // nobody receiving
     /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        crate::task::sched_point("Sender::try_send");
         self.chan.origin.touch();
         let mut st = self.chan.state.lock();
         if st.receivers == 0 {
@@ -88,6 +90,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        crate::task::sched_point("Sender::send_timeout");
         self.send_inner(
             msg,
             Some(crate::clock::deadline_after(timeout)),

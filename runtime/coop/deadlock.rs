@@ -47,7 +47,7 @@ impl Shared {
 
 /// Formats the deadlock report: each blocked task and what it waits on, then any cycle of
 /// lock owners and joins.
-fn deadlock_report(blocked: &[TaskSnapshot]) -> String {
+pub(super) fn deadlock_report(blocked: &[TaskSnapshot]) -> String {
     use std::fmt::Write as _;
     let label = |id: u64| -> String {
         let name = blocked

@@ -26,7 +26,10 @@
 //! wakes through); `wait_timer` is the timer a timed wait cancels when it ends early;
 //! `registration` parks a green thread on a socket, registered with its worker's poll
 //! (moved there from wherever it was: sockets follow their caller); `deadlock` and
-//! `watchdog` watch the workers; `runtime` starts and stops them. The park/wake epoch state
+//! `watchdog` watch the workers; `runtime` starts and stops them. A deterministic runtime's
+//! parts: `trace` (the schedule a run followed), `det` (the seeded scheduler, PCT and the
+//! virtual clock's time, which `worker`'s `next_task` and `run_task` consult) and `det_run`
+//! (its `block_on`, which runs the one worker on the caller's thread). The park/wake epoch state
 //! machine of invariants 2 and 3 is the task layer's (`task/park_state.rs`, model-checked
 //! with loom).
 //!
@@ -35,6 +38,8 @@
 mod blocking;
 mod current;
 mod deadlock;
+mod det;
+mod det_run;
 mod names;
 mod reactor;
 mod registration;
@@ -45,15 +50,19 @@ mod shared;
 mod snapshot;
 mod spawn;
 mod timers;
+mod trace;
 mod wait_timer;
 mod watchdog;
 mod worker;
 
 pub(crate) use current::{current_shared, current_worker_count, sleep_until};
+pub(crate) use det::{Policy, Setup, DEFAULT_MAX_STEPS};
+pub(crate) use det_run::DetEnd;
 pub(crate) use reactor::{READABLE, WRITABLE};
 pub(crate) use registration::Registration;
 pub(crate) use runtime::Coop;
 pub(crate) use shared::{Config, Shared};
 pub(crate) use spawn::{spawn, spawn_blocking};
+pub use trace::Trace;
 #[cfg_attr(spindle_loom, allow(unused_imports))] // its users park green threads only
 pub(crate) use wait_timer::WaitTimer;

@@ -12,12 +12,15 @@ use crossbeam_deque::{Injector, Worker as Deque};
 use crossbeam_queue::SegQueue;
 
 use super::blocking::{self, BlockingPool};
+use super::det::Setup;
+use super::det_run::DetEnd;
 use super::names::Names;
 use super::reactor::WAKE_TOKEN;
 use super::registry;
 use super::report;
 use super::shared::{Config, Remote, Shared, LIVE_ALL, LIVE_NONDAEMON};
 use super::spawn::spawn;
+use super::trace::Trace;
 use super::watchdog;
 use super::worker::{self, Worker};
 use crate::task::{FirstTaskGuard, JoinHandle, SpawnOptions};
@@ -32,6 +35,9 @@ pub(crate) struct Coop {
     serial: Mutex<()>,
     /// From [`Config::stuck_after`].
     stuck_after: Option<Duration>,
+    /// A deterministic runtime's one worker (run by `block_on` on the caller's thread), and
+    /// its seed.
+    det: Option<Box<(Mutex<Worker>, u64)>>,
 }
 
 impl Coop {
@@ -78,6 +84,23 @@ impl Coop {
             watch_names: config.stall_threshold.is_some(),
             stderr_reports: config.stderr_reports,
         });
+        if let Some(seed) = config.deterministic {
+            // One worker, no thread of its own, no watchdog (time is virtual), and not in the
+            // registry of running runtimes: its schedule may not depend on theirs.
+            let (poll, fresh) = locals
+                .pop()
+                .expect("a deterministic runtime has one worker");
+            let worker = Worker::new(0, shared.clone(), poll, fresh, true);
+            return Ok(Coop {
+                shared,
+                threads: Vec::new(),
+                watchdog: None,
+                stop_watchdog: Arc::new(watchdog::Stop::default()),
+                serial: Mutex::new(()),
+                stuck_after: config.stuck_after,
+                det: Some(Box::new((Mutex::new(worker), seed))),
+            });
+        }
         registry::register(&shared);
         let mut coop = Coop {
             shared: shared.clone(),
@@ -86,12 +109,13 @@ impl Coop {
             stop_watchdog: Arc::new(watchdog::Stop::default()),
             serial: Mutex::new(()),
             stuck_after: config.stuck_after,
+            det: None,
         };
         for (index, (poll, fresh)) in locals.into_iter().enumerate() {
             let shared = shared.clone();
             let t = thread::Builder::new()
                 .name(format!("spindle-worker-{index}"))
-                .spawn(move || Worker::new(index, shared, poll, fresh).run())?;
+                .spawn(move || Worker::new(index, shared, poll, fresh, false).run())?;
             coop.threads.push(t);
         }
         if let Some(threshold) = config.stall_threshold {
@@ -102,6 +126,11 @@ impl Coop {
             )?);
         }
         Ok(coop)
+    }
+
+    /// Whether this is a deterministic runtime.
+    pub(crate) fn is_deterministic(&self) -> bool {
+        self.det.is_some()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -124,6 +153,13 @@ impl Coop {
                  worker, or a spawn_blocking job of this runtime), where it would wait \
                  forever; spawn the work and join it instead"
             );
+        }
+        if let Some(det) = &self.det {
+            return match self.block_on_det(Setup::random(det.1), f).0 {
+                DetEnd::Value(v) => v,
+                DetEnd::Panicked(payload) => std::panic::resume_unwind(payload),
+                DetEnd::Deadlock(report) | DetEnd::Aborted(report) => panic!("{report}"),
+            };
         }
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
         let options = SpawnOptions::first_task(self.shared.stack_size);
@@ -156,6 +192,32 @@ impl Coop {
             panic!("{report}");
         }
         handle.join_or_resume()
+    }
+}
+
+impl Coop {
+    /// A deterministic runtime's `block_on` with the scheduler seeded by `setup`: how it
+    /// ended, and the schedule it followed.
+    ///
+    /// # Panics
+    ///
+    /// If this runtime is not deterministic, or on a thread of a cooperative runtime.
+    pub(crate) fn block_on_det<F, T>(&self, setup: Setup, f: F) -> (DetEnd<T>, Trace)
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if worker::current().is_some() || blocking::is_thread_of(&self.shared.blocking) {
+            panic!(
+                "spindle: Runtime::block_on called on a thread of a cooperative runtime (a \
+                 worker, or a spawn_blocking job of this runtime), where it would wait \
+                 forever; spawn the work and join it instead"
+            );
+        }
+        let (worker, _) = &**self.det.as_ref().expect("a deterministic runtime");
+        let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
+        let worker = worker.lock().unwrap_or_else(|e| e.into_inner());
+        worker.block_on_det(setup, self.stuck_after, f)
     }
 }
 

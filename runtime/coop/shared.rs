@@ -93,6 +93,9 @@ pub(crate) struct Config {
     pub(crate) stuck_after: Option<Duration>,
     /// Whether stall and stuck reports go to stderr when no `tracing` subscriber is set.
     pub(crate) stderr_reports: bool,
+    /// A deterministic runtime with this seed: one worker, run by `block_on` on its caller's
+    /// thread under a seeded scheduler and a virtual clock.
+    pub(crate) deterministic: Option<u64>,
 }
 
 impl Shared {

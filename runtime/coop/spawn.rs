@@ -97,6 +97,7 @@ where
         .expect("a green thread has a runtime");
     // `handle` keeps the cell, and so its runtime, alive across the call.
     home.schedule(task);
+    crate::task::sched_point("spawn");
     Ok(handle)
 }
 

@@ -147,6 +147,15 @@ impl Timers {
         self.live.get_mut().clear();
     }
 
+    /// Drops every timer, through a shared reference (a deterministic runtime's `block_on`
+    /// ends with none left, so that the next run starts from the same state).
+    pub(crate) fn reset(&self) {
+        self.heap.borrow_mut().clear();
+        let live = std::mem::take(&mut *self.live.borrow_mut());
+        // Dropped outside the borrow: a waiter may free a task.
+        drop(live);
+    }
+
     /// Takes the waiter of a timer popped from the heap, if it is still live.
     fn take(&self, t: &Timer) -> Option<Waiter> {
         let mut live = self.live.borrow_mut();

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Steal, Worker as Deque};
 use slab::Slab;
 
+use super::det::{Det, Ran};
 use super::reactor;
 use super::shared::{Remote, Shared};
 use super::timers::{TimerKey, Timers};
@@ -37,23 +38,29 @@ pub(crate) struct Worker {
     /// this worker pushed onto its stealable `fresh` queue, holding its place in line (if it
     /// was stolen meanwhile, the marker is skipped). One worker thus runs tasks in strict
     /// FIFO order, while spawned tasks stay stealable until their turn comes.
-    runq: RefCell<VecDeque<Option<TaskRef>>>,
+    pub(super) runq: RefCell<VecDeque<Option<TaskRef>>>,
     /// The owning end of this worker's deque of unstarted tasks (FIFO); other workers
     /// steal through the `Stealer` in [`Remote`](super::shared::Remote).
     fresh: Deque<TaskRef>,
     /// Pending timers of this worker's tasks.
-    timers: Timers,
+    pub(super) timers: Timers,
     /// Every started, unfinished task bound to this worker (so a shutdown can find parked
     /// daemons that nothing else refers to).
-    tasks: RefCell<Slab<TaskRef>>,
+    pub(super) tasks: RefCell<Slab<TaskRef>>,
     /// Resumes so far, mirrored into `Remote::switches` for the stall watchdog.
     switches: Cell<u64>,
     /// The last deadlock-snapshot request answered.
     answered: Cell<u64>,
     /// Ticks left until the next maintenance pass.
     countdown: Cell<u32>,
-    poll: RefCell<mio::Poll>,
-    events: RefCell<mio::Events>,
+    pub(super) poll: RefCell<mio::Poll>,
+    pub(super) events: RefCell<mio::Events>,
+    /// The seeded scheduler of a deterministic runtime (`det_run.rs`), which then makes
+    /// every choice [`next_task`](Worker::next_task) makes.
+    pub(super) det: Option<Box<Det>>,
+    /// When a deterministic runtime's deadlock grace ends (`det_run.rs`), while all its
+    /// tasks are blocked.
+    pub(super) grace_ends: Cell<Option<Instant>>,
 }
 
 thread_local! {
@@ -73,12 +80,19 @@ pub(crate) fn current<'a>() -> Option<&'a Worker> {
     unsafe { w.as_ref() }
 }
 
+/// Makes `worker` (or nobody) the worker running on this thread: a deterministic runtime's
+/// `block_on` runs its worker on the caller's thread (`det_run.rs`).
+pub(super) fn set_current(worker: Option<&Worker>) {
+    CURRENT.with(|c| c.set(worker.map_or(ptr::null(), |w| w as *const Worker)));
+}
+
 impl Worker {
     pub(crate) fn new(
         index: usize,
         shared: Arc<Shared>,
         poll: mio::Poll,
         fresh: Deque<TaskRef>,
+        deterministic: bool,
     ) -> Worker {
         Worker {
             index,
@@ -92,6 +106,8 @@ impl Worker {
             countdown: Cell::new(MAINTENANCE_TICKS),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(256)),
+            det: deterministic.then(Box::default),
+            grace_ends: Cell::new(None),
         }
     }
 
@@ -116,14 +132,18 @@ impl Worker {
         CURRENT.with(|c| c.set(ptr::null()));
     }
 
-    /// The scheduling policy: which task runs next. A seeded policy can replace this one
-    /// function.
+    /// The scheduling policy: which task runs next.
     ///
     /// Local work first, alternating between woken/yielded tasks and fresh spawns so neither
     /// starves the other; every [`MAINTENANCE_TICKS`] the inbox, timers and injector too;
-    /// when all is empty, the injector and then stealing unstarted tasks.
-    #[inline]
-    fn next_task(&self) -> Option<TaskRef> {
+    /// when all is empty, the injector and then stealing unstarted tasks. A deterministic
+    /// runtime's seeded scheduler picks from the run queue instead (it has one worker, and
+    /// its wakes from outside, timers and I/O come in when no task can run: `det_run.rs`).
+    #[inline(always)]
+    pub(super) fn next_task(&self) -> Option<TaskRef> {
+        if self.det.is_some() {
+            return self.next_task_det();
+        }
         let left = self.countdown.get() - 1;
         self.countdown.set(left);
         if left == 0 {
@@ -197,16 +217,26 @@ impl Worker {
                 reactor::dispatch(&remote.io, &events);
             }
         }
-        let inbox = &self.shared.workers[self.index].inbox;
-        if !inbox.is_empty() {
-            let mut runq = self.runq.borrow_mut();
-            while let Some(t) = inbox.pop() {
-                runq.push_back(Some(t));
-            }
-        }
+        self.drain_inbox();
         crate::task::set_coarse_millis(crate::clock::coarse_millis());
         self.fire_timers();
         self.answer_snapshot();
+    }
+
+    /// Moves the tasks other threads woke into the run queue; returns whether there were any.
+    pub(super) fn drain_inbox(&self) -> bool {
+        let inbox = &self.shared.workers[self.index].inbox;
+        if inbox.is_empty() {
+            return false;
+        }
+        let mut runq = self.runq.borrow_mut();
+        while let Some(t) = inbox.pop() {
+            if let Some(det) = self.det.as_deref() {
+                det.outside(t.header.label.id);
+            }
+            runq.push_back(Some(t));
+        }
+        true
     }
 
     /// Takes half of another worker's unstarted tasks (never a started one: invariant 1),
@@ -242,6 +272,9 @@ impl Worker {
     /// Queues a task spawned on this worker: stealable until its turn, which a marker holds.
     #[inline]
     pub(crate) fn push_fresh(&self, task: TaskRef) {
+        if self.det.is_some() {
+            return self.push_det(task);
+        }
         self.fresh.push(task);
         self.runq.borrow_mut().push_back(None);
     }
@@ -262,15 +295,18 @@ impl Worker {
         &self.shared.workers[self.index]
     }
 
-    fn fire_timers(&self) {
+    pub(super) fn fire_timers(&self) {
         if self.timers.is_empty() {
             return;
         }
         self.timers.fire(crate::clock::now());
     }
 
-    /// Runs one scheduled task until it yields, parks or ends.
-    fn run_task(&self, task: TaskRef) {
+    /// Runs one scheduled task until it yields, parks or ends. Inlined into the worker loop
+    /// (as it was before the deterministic loop became its second caller): a call here
+    /// costs a yield about 60 instructions.
+    #[inline(always)]
+    pub(super) fn run_task(&self, task: TaskRef) {
         let sched = &task.header.sched;
         let Some(epoch) = sched.state.begin_run() else {
             return;
@@ -304,19 +340,32 @@ impl Worker {
         overflow::set_running_label(None);
         crate::task::set_running(None);
         remote.running.store(0, Ordering::Relaxed);
+        // (The deterministic scheduler is told in each arm: a look at `result` after the
+        // match would keep it in memory, a cost every yield would pay.)
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
+                if self.det.is_some() {
+                    self.record_det(&task, Ran::Yield);
+                }
                 sched.state.yielded(epoch);
                 self.runq.borrow_mut().push_back(Some(task));
             }
             corosensei::CoroutineResult::Yield(Suspend::Park(register)) => {
+                if self.det.is_some() {
+                    self.record_det(&task, Ran::Park);
+                }
                 let epoch = sched.state.park(epoch);
                 // It runs only the runtime's own code (a primitive's attempt runs no user code:
                 // `sync::wait`). SAFETY: the closure lives on the task's stack, suspended in
                 // `park` until this waiter resumes it; called once, before anything can.
                 unsafe { (*register)(Waiter::Task { task, epoch }) };
             }
-            corosensei::CoroutineResult::Return(()) => self.finish(&task, local),
+            corosensei::CoroutineResult::Return(()) => {
+                if self.det.is_some() {
+                    self.record_det(&task, Ran::Finish);
+                }
+                self.finish(&task, local)
+            }
         }
     }
 
@@ -387,7 +436,7 @@ impl Worker {
 
     /// During a shutdown's cancellation, reschedules every parked task of this worker so it
     /// can be resumed with `Cancel`. Returns whether it found any.
-    fn cancel_parked(&self) -> bool {
+    pub(super) fn cancel_parked(&self) -> bool {
         let tasks: Vec<TaskRef> = self.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
         let mut found = false;
         for task in tasks {
@@ -471,7 +520,7 @@ impl Worker {
     }
 
     /// Answers the deadlock detector's request for this worker's parked tasks, if one is new.
-    fn answer_snapshot(&self) {
+    pub(super) fn answer_snapshot(&self) {
         let remote = &self.shared.workers[self.index];
         let req = remote.snapshot_req.load(Ordering::SeqCst);
         if req == self.answered.get() {
@@ -489,7 +538,7 @@ impl Worker {
     }
 
     /// Whether anything became runnable for this worker (checked after announcing sleep).
-    fn has_work(&self) -> bool {
+    pub(super) fn has_work(&self) -> bool {
         let remote = &self.shared.workers[self.index];
         if !remote.inbox.is_empty()
             || !self.fresh.is_empty()
@@ -522,7 +571,7 @@ impl Drop for Worker {
 }
 
 /// A started task as a dump shows it: parked (in a state its wait names) or runnable.
-fn snapshot(t: &TaskRef, now_ms: u32) -> TaskSnapshot {
+pub(super) fn snapshot(t: &TaskRef, now_ms: u32) -> TaskSnapshot {
     let sched = &t.header.sched;
     let name = t.header.name().map(String::from);
     if !sched.state.is_parked() {

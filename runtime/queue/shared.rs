@@ -71,6 +71,7 @@ impl<T, S: Store<T>, O: Outside<T>> Core<T, S, O> {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> Result<(), Full<T>> {
+        crate::task::sched_point("Queue::put");
         self.origin.touch();
         let mut item = Some(item);
         // `Err(item)`: room is taken for it, to be stored outside the lock. (Not the `Option`
@@ -109,6 +110,7 @@ impl<T, S: Store<T>, O: Outside<T>> Core<T, S, O> {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> Result<T, Empty> {
+        crate::task::sched_point("Queue::get");
         self.origin.touch();
         // `None`: an item is claimed, to be fetched from outside the lock.
         let mut attempt = |st: &mut State<S>| match st.items.pop()? {
@@ -209,6 +211,7 @@ impl<T, S: Store<T>, O: Outside<T>> Core<T, S, O> {
 
     #[track_caller]
     pub(super) fn task_done(&self) {
+        crate::task::sched_point("Queue::task_done");
         self.origin.touch();
         let all = {
             let mut st = self.state.lock();
@@ -226,6 +229,7 @@ impl<T, S: Store<T>, O: Outside<T>> Core<T, S, O> {
     }
 
     pub(super) fn join(&self, location: &'static Location<'static>) {
+        crate::task::sched_point("Queue::join");
         self.origin.touch();
         let site = || self.origin.site("Queue::join", location);
         let mut attempt = |st: &mut State<S>| (st.unfinished == 0).then_some(());

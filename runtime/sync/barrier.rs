@@ -94,6 +94,7 @@ impl Barrier {
     /// See [`Barrier`].
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
+        crate::task::sched_point("Barrier::wait");
         // Taken here: inside the `site` closure below it would name this file.
         let location = Location::caller();
         self.origin.touch();

@@ -89,6 +89,7 @@ impl Condvar {
         deadline: Option<std::time::Instant>,
         location: &'static Location<'static>,
     ) -> (MutexGuard<'a, T>, Woken) {
+        crate::task::sched_point("Condvar::wait");
         self.origin.touch();
         let mutex = guard.mutex;
         // The mutex is released once our entry is queued (`after_register`), not by the guard.
@@ -128,6 +129,7 @@ impl Condvar {
     /// spindle::sync::Condvar::new().notify_one();
     /// ```
     pub fn notify_one(&self) {
+        crate::task::sched_point("Condvar::notify_one");
         self.origin.touch();
         let next = self.waiters.lock().pop();
         if let Some(e) = next {
@@ -143,6 +145,7 @@ impl Condvar {
     /// spindle::sync::Condvar::new().notify_all();
     /// ```
     pub fn notify_all(&self) {
+        crate::task::sched_point("Condvar::notify_all");
         self.origin.touch();
         let all = self.waiters.lock().drain();
         wait::wake_all(all);

@@ -71,6 +71,7 @@ impl Event {
     /// assert!(e.is_set());
     /// ```
     pub fn set(&self) {
+        crate::task::sched_point("Event::set");
         self.origin.touch();
         let all = {
             let mut st = self.state.lock();
@@ -91,6 +92,7 @@ impl Event {
     /// assert!(!e.is_set());
     /// ```
     pub fn clear(&self) {
+        crate::task::sched_point("Event::clear");
         self.origin.touch();
         self.state.lock().set = false;
     }
@@ -146,6 +148,7 @@ impl Event {
     /// The wait of both: for the flag, until `deadline`.
     #[track_caller]
     fn wait_inner(&self, deadline: Option<Instant>) -> bool {
+        crate::task::sched_point("Event::wait");
         let location = Location::caller();
         self.origin.touch();
         let site = || self.origin.site("Event::wait", location);

@@ -118,6 +118,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        crate::task::sched_point("Mutex::lock");
         let task = self.touch();
         if self
             .state
@@ -142,6 +143,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        crate::task::sched_point("Mutex::try_lock");
         let task = self.touch();
         self.state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)

@@ -102,6 +102,7 @@ impl Semaphore {
     /// assert!(s.try_acquire().is_none());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        crate::task::sched_point("Semaphore::try_acquire");
         self.origin.touch();
         let mut st = self.state.lock();
         take(&mut st).then(|| SemaphorePermit { sem: self })
@@ -125,6 +126,7 @@ impl Semaphore {
     /// The wait of both: for a permit, until `deadline`.
     #[track_caller]
     fn acquire_inner(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
+        crate::task::sched_point("Semaphore::acquire");
         let location = Location::caller();
         self.origin.touch();
         let site = || self.origin.site("Semaphore::acquire", location);
@@ -145,6 +147,7 @@ impl Semaphore {
     /// assert_eq!(s.available_permits(), 1);
     /// ```
     pub fn release(&self) {
+        crate::task::sched_point("Semaphore::release");
         self.origin.touch();
         let mut st = self.state.lock();
         match st.waiters.pop() {

@@ -18,6 +18,40 @@ thread_local! {
     static RUNNING_TASK: Cell<Option<NonNull<TaskCell<dyn Body>>>> = const { Cell::new(None) };
     /// The worker's coarse clock (`clock::coarse_millis`), refreshed between tasks; stamps waits.
     static COARSE_MS: Cell<u32> = const { Cell::new(0) };
+    /// Set by a deterministic runtime on the thread it runs on: at each [`sched_point`] it
+    /// says whether the running task gives way there.
+    static SCHED_HOOK: Cell<Option<SchedHook>> = const { Cell::new(None) };
+}
+
+/// A deterministic scheduler's say at a scheduling point named by its `&'static str` (the
+/// operation about to run, e.g. `Mutex::lock`): whether the running task yields there.
+pub(crate) type SchedHook = fn(&'static str) -> bool;
+
+/// Installs (or, with `None`, removes) this thread's [`SchedHook`].
+pub(crate) fn set_sched_hook(hook: Option<SchedHook>) {
+    SCHED_HOOK.with(|h| h.set(hook));
+}
+
+/// A point where a preemptive thread could lose the processor: every operation on a
+/// primitive (a lock, a send, a notify, a spawn) calls it first. It does nothing except
+/// under a deterministic runtime, whose scheduler may switch to another task here — that is
+/// how a seeded schedule interleaves code that never yields by itself.
+#[inline]
+pub(crate) fn sched_point(what: &'static str) {
+    if let Some(hook) = SCHED_HOOK.with(Cell::get) {
+        sched_point_slow(hook, what);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn sched_point_slow(hook: SchedHook, what: &'static str) {
+    if let Some(task) = running() {
+        if !thread::panicking() && hook(what) {
+            // SAFETY: `task` is the task running on this thread.
+            unsafe { yield_now(task) };
+        }
+    }
 }
 
 /// Refreshes this worker thread's coarse clock (see [`set_wait_site`]).

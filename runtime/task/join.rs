@@ -90,6 +90,7 @@ impl<T> JoinHandle<T> {
     #[track_caller]
     #[inline]
     fn join_as(&mut self, what: &'static str) -> thread::Result<T> {
+        super::current::sched_point(what);
         let task = self
             .task
             .take()

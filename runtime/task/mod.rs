@@ -26,8 +26,8 @@ pub(crate) use cell::{
     UNBOUND,
 };
 pub(crate) use current::{
-    in_green_thread, park, running, runtime_key, runtime_key_of, set_coarse_millis, set_running,
-    set_wait_site, yield_now,
+    in_green_thread, park, running, runtime_key, runtime_key_of, sched_point, set_coarse_millis,
+    set_running, set_sched_hook, set_wait_site, yield_now,
 };
 pub use handle::Task;
 pub use id::TaskId;
