@@ -126,9 +126,9 @@ impl Runtime {
     /// `block_on` starts again from `seed`.
     ///
     /// Work outside the runtime is allowed but not reproducible: a `spawn_blocking` job is
-    /// awaited in real time before the clock moves; a plain thread that wakes a task is
-    /// named in the [`Trace`](crate::check::Trace) as a wake from outside; sockets are
-    /// polled for readiness without waiting whenever no task can run. When every task is
+    /// awaited in real time before the clock moves; sockets are polled for readiness
+    /// without waiting whenever no task can run; a task woken by a plain thread, a blocking
+    /// job or a socket is named in the [`Trace`](crate::check::Trace) as woken from outside. When every task is
     /// blocked with no timer and nothing outside pending for 50 ms of real time, `block_on`
     /// panics with the `deadlock:` report (no detector thread, no 200 ms rounds). To search
     /// many seeds for a failing schedule, see [`check`](crate::check).

@@ -517,3 +517,30 @@ fn explore_runs_every_seed_it_is_given_and_replay_runs_one() {
         assert_eq!(runs.load(Ordering::SeqCst), 322);
     });
 }
+
+#[test]
+fn a_socket_that_wakes_a_task_is_named_in_the_trace() {
+    use std::io::{Read, Write};
+    bounded(60, || {
+        let body = || {
+            let listener = spindle::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = spawn(move || {
+                let mut s = spindle::net::TcpStream::connect(addr).unwrap();
+                sleep(Duration::from_secs(1)); // virtual: the reader is parked by then
+                s.write_all(b"x").unwrap();
+            });
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut byte = [0u8; 1];
+            conn.read_exact(&mut byte).unwrap();
+            assert_eq!(&byte, b"x");
+            client.join().unwrap();
+        };
+        let trace = check::trace(1, body);
+        assert!(
+            trace.to_string().contains("woken from outside the runtime"),
+            "the read's wake by the socket is named:\n{trace}"
+        );
+        assert!(trace.to_string().contains("clock jumps"), "{trace}");
+    });
+}

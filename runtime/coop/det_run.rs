@@ -297,7 +297,14 @@ impl Worker {
             let mut events = self.events.borrow_mut();
             // An interrupted poll (EINTR) just ends the wait early.
             let _ = self.poll.borrow_mut().poll(&mut events, timeout);
+            let before = self.runq.borrow().len();
             reactor::dispatch(&remote.io, &events);
+            // Tasks a socket's readiness woke: outside the schedule's control, so named.
+            if let Some(det) = self.det.as_deref() {
+                for t in self.runq.borrow().iter().skip(before).flatten() {
+                    det.outside(t.header.label.id);
+                }
+            }
         }
         remote.sleeping.store(false, Ordering::SeqCst);
         crate::task::set_coarse_millis(crate::clock::coarse_millis());
