@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::context::{self, Home};
 use crate::stack::checked_size;
 use crate::task::{JoinHandle, SpawnOptions, Task};
-use crate::{coop, preempt};
+use crate::{coop, preempt, Runtime};
 
 /// Configures one task before spawning it, as `std::thread::Builder` does a thread.
 ///
@@ -113,6 +113,33 @@ impl Builder {
         self.spawn_as(f, "Builder::spawn")
     }
 
+    /// Spawns the task on `rt` from anywhere: a plain thread, a task of another runtime.
+    /// It is not a daemon unless the builder says so, and it counts as any task does: a
+    /// `block_on` of `rt` waits for it if it is still running. Join it from wherever the
+    /// handle goes (on a plain thread, `join` blocks the thread). On a deterministic runtime
+    /// it waits for the next `block_on` to run.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use spindle::{Builder, Runtime};
+    /// let rt = Runtime::cooperative().workers(2).build()?;
+    /// let h = Builder::new().name("from-outside").spawn_on(&rt, || 6 * 7)?;
+    /// assert_eq!(h.join().unwrap(), 42); // joined from this plain thread
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_on<F, T>(self, rt: &Runtime, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_home(rt.home(), false, f)
+    }
+
     /// [`Builder::spawn`], naming `what` in the outside-a-runtime panic.
     #[inline]
     #[track_caller]
@@ -124,6 +151,16 @@ impl Builder {
         let Some((home, parent_daemon)) = context::home() else {
             outside_runtime(what)
         };
+        self.spawn_home(home, parent_daemon, f)
+    }
+
+    /// Spawns on `home`, the spawner a daemon or not.
+    #[inline]
+    fn spawn_home<F, T>(self, home: Home, parent_daemon: bool, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let options = |default_size: usize| -> io::Result<SpawnOptions> {
             Ok(SpawnOptions {
                 name: self.name,

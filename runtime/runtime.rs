@@ -258,6 +258,55 @@ impl Runtime {
         out.expect("block_on's first task completed without a value or a panic")
     }
 
+    /// Spawns a task on this runtime from anywhere — a plain thread, a task of another
+    /// runtime — and returns its handle, which can be joined from anywhere (on a plain
+    /// thread `join` blocks the thread). The task is not a daemon, so a `block_on` of this
+    /// runtime waits for it while it runs; [`Builder::spawn_on`](crate::Builder::spawn_on)
+    /// names it, sizes its stack or makes it a daemon. On a deterministic runtime it runs at
+    /// the next `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// When no stack or thread can be had (use `Builder::spawn_on` to get that as an error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = spindle::Runtime::cooperative().workers(2).build()?;
+    /// let hs: Vec<_> = (0..4u64).map(|i| rt.spawn(move || i * i)).collect();
+    /// let sum: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+    /// assert_eq!(sum, 14);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F, T>(&self, f: F) -> crate::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let spawned = match self.home() {
+            context::Home::Coop(shared) => {
+                let options = crate::task::SpawnOptions::plain(shared.stack_size);
+                coop::spawn(shared, f, options)
+            }
+            context::Home::Preempt(shared) => {
+                let options = crate::task::SpawnOptions::plain(shared.stack_size);
+                preempt::spawn(&shared, f, options)
+            }
+        };
+        match spawned {
+            Ok(h) => h,
+            Err(e) => panic!("spindle: Runtime::spawn failed: {e}"),
+        }
+    }
+
+    /// Where a task spawned on this runtime from outside goes.
+    pub(crate) fn home(&self) -> context::Home {
+        match &self.inner {
+            Inner::Coop(c) => context::Home::Coop(c.shared().clone()),
+            Inner::Preempt(p) => context::Home::Preempt(p.shared().clone()),
+        }
+    }
+
     /// Whether this is the cooperative (green-thread) runtime.
     ///
     /// # Examples

@@ -150,6 +150,8 @@ impl Worker {
         det.reset(setup);
         let enter = Enter::new(self);
         let options = SpawnOptions::first_task(self.shared.stack_size);
+        // Tasks spawned from outside (`Runtime::spawn`) since the last run go first.
+        self.take_spawned_outside();
         let handle = JoinHandle::first_task(spawn(self.shared.clone(), f, options));
         let report = self.drive(det, LIVE_NONDAEMON, stuck_after);
         if self.shared.live.load(Ordering::Acquire) != 0 {
@@ -225,7 +227,7 @@ impl Worker {
     /// when cancelling, wait for outside work, move the clock, or find a deadlock.
     fn det_idle(&self, det: &Det) -> Idle {
         self.answer_snapshot();
-        if self.drain_inbox() {
+        if self.drain_inbox() | self.take_spawned_outside() {
             return Idle::Progress;
         }
         if self.shared.cancelling.load(Ordering::SeqCst) && self.cancel_parked() {
@@ -285,6 +287,22 @@ impl Worker {
         }
         self.wait_outside(Some(Duration::from_millis(100)));
         Idle::Outside
+    }
+
+    /// Moves the tasks spawned onto the runtime from outside (the injector) into the run
+    /// queue, in their order; returns whether there were any.
+    fn take_spawned_outside(&self) -> bool {
+        let mut any = false;
+        loop {
+            match self.shared.injector.steal() {
+                crossbeam_deque::Steal::Success(t) => {
+                    any = true;
+                    self.push_det(t);
+                }
+                crossbeam_deque::Steal::Empty => return any,
+                crossbeam_deque::Steal::Retry => continue,
+            }
+        }
     }
 
     /// Sleeps in the poll until a thread outside the runtime wakes a task, a socket is ready,

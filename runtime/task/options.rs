@@ -18,4 +18,13 @@ impl SpawnOptions {
             stack_size,
         }
     }
+
+    /// A task spawned with no options: unnamed, not a daemon.
+    pub(crate) fn plain(stack_size: usize) -> SpawnOptions {
+        SpawnOptions {
+            name: None,
+            daemon: false,
+            stack_size,
+        }
+    }
 }
