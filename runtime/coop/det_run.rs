@@ -14,9 +14,10 @@ use super::deadlock::deadlock_report;
 use super::det::{Det, Outcome, Ran, Setup};
 use super::reactor;
 use super::shared::{LIVE_ALL, LIVE_NONDAEMON};
+use super::snapshot::snapshot;
 use super::spawn::spawn;
 use super::trace::Trace;
-use super::worker::{self, snapshot, Worker};
+use super::worker::{self, Worker};
 use crate::stack::overflow;
 use crate::task::{JoinHandle, SpawnOptions, TaskRef, TaskState};
 

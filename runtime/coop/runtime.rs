@@ -83,6 +83,8 @@ impl Coop {
             names: Names::default(),
             watch_names: config.stall_threshold.is_some(),
             stderr_reports: config.stderr_reports,
+            spinners: AtomicUsize::new(0),
+            max_spinners: max_spinners(workers),
         });
         if let Some(seed) = config.deterministic {
             // One worker, no thread of its own, no watchdog (time is virtual), and not in the
@@ -219,6 +221,13 @@ impl Coop {
         let worker = worker.lock().unwrap_or_else(|e| e.into_inner());
         worker.block_on_det(setup, self.stuck_after, f)
     }
+}
+
+/// How many idle workers may spin for work at once: half of the cores the workers can use,
+/// at least one.
+fn max_spinners(workers: usize) -> usize {
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    (workers.min(cores) / 2).max(1)
 }
 
 impl Drop for Coop {

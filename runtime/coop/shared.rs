@@ -77,6 +77,9 @@ pub(crate) struct Shared {
     pub(crate) watch_names: bool,
     /// From [`Config::stderr_reports`].
     pub(crate) stderr_reports: bool,
+    /// Workers spinning for work now, and how many may (`Worker::spin_for_work`).
+    pub(crate) spinners: AtomicUsize,
+    pub(crate) max_spinners: usize,
 }
 
 /// How to build a cooperative runtime.

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::shared::{Shared, LIVE_ALL};
-use crate::task::{TaskDump, TaskSnapshot, TaskState};
+use crate::task::{TaskDump, TaskRef, TaskSnapshot, TaskState};
 
 /// What the workers answered: their tasks, and the workers that did not answer in time.
 pub(crate) struct Answers {
@@ -74,4 +74,30 @@ impl Shared {
         let unlisted = live.saturating_sub(tasks.len());
         TaskDump::new(tasks, unlisted, silent)
     }
+}
+
+/// A started task as a dump shows it: parked (in a state its wait names) or runnable.
+pub(super) fn snapshot(t: &TaskRef, now_ms: u32) -> TaskSnapshot {
+    let sched = &t.header.sched;
+    let name = t.header.name().map(String::from);
+    if !sched.state.is_parked() {
+        return TaskSnapshot::new(
+            t.header.label.id,
+            name,
+            TaskState::Runnable,
+            None,
+            Duration::ZERO,
+        );
+    }
+    // SAFETY: the task is parked, in the wait that recorded its site (every wait clears its
+    // site before it returns or unwinds), and only this worker could resume it.
+    let site = sched.wait_site.get().map(|s| unsafe { s.resolved() });
+    let state = match site.map(|s| s.what) {
+        Some("sleep") => TaskState::Sleeping,
+        Some("spawn_blocking") => TaskState::Blocking,
+        _ => TaskState::Parked,
+    };
+    let since = site.map_or(0, |s| now_ms.wrapping_sub(s.since_ms));
+    let since = Duration::from_millis(u64::from(since));
+    TaskSnapshot::new(t.header.label.id, name, state, site, since)
 }

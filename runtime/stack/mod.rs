@@ -28,8 +28,9 @@
 //! # Pool
 //!
 //! A finished stack goes back to a small per-thread cache ([`WARM_STACKS_PER_THREAD`]), then
-//! to a shared list of warm stacks ([`WARM_STACKS_SHARED`]); beyond those bounds its pages are
-//! given back to the OS (`MADV_DONTNEED`) and the empty slot is kept for reuse. Mappings are
+//! to a shared list of warm stacks ([`WARM_STACKS_SHARED`], or as many as the size class had
+//! out at once, up to [`WARM_STACKS_MAX_SHARED`]); beyond those bounds its pages are given
+//! back to the OS (`MADV_DONTNEED`) and the empty slot is kept for reuse. Mappings are
 //! never unmapped, so the overflow handler can read the chunk registry at any time.
 
 // The files lie in layers; each imports only those above it in this list (and `overflow`,
@@ -55,7 +56,7 @@ mod stats;
 pub use guard::{force_mprotect_guards, guards_are_free};
 pub use size::{
     DEFAULT_GUARD_SIZE, DEFAULT_STACK_SIZE, MAX_GUARD_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE,
-    WARM_STACKS_PER_THREAD, WARM_STACKS_SHARED,
+    WARM_STACKS_MAX_SHARED, WARM_STACKS_PER_THREAD, WARM_STACKS_SHARED,
 };
 pub use stats::{stats, StackStats};
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::counters::{COLD, MAPPED, WARM};
 use super::guard::{install_guard, out_of_stacks};
 use super::overflow;
-use super::size::{Shape, CHUNK_BYTES, WARM_STACKS_SHARED};
+use super::size::{Shape, CHUNK_BYTES, WARM_STACKS_MAX_SHARED, WARM_STACKS_SHARED};
 use crate::sys;
 
 /// Counters of one size class, readable without the pool's lock.
@@ -118,6 +118,11 @@ struct Class {
     warm: Vec<usize>,
     /// Finished stacks whose pages were discarded.
     cold: Vec<usize>,
+    /// Stacks taken from the lists (or carved) and not put back: running, or in a thread's
+    /// cache.
+    out: usize,
+    /// The most `out` has been: how many warm stacks the class keeps (within bounds).
+    peak_out: usize,
     /// The chunk being carved: next free slot address and end of the chunk.
     next: usize,
     end: usize,
@@ -141,6 +146,8 @@ fn class_mut(pool: &mut Pool, shape: Shape) -> &mut Class {
                 shape,
                 warm: Vec::new(),
                 cold: Vec::new(),
+                out: 0,
+                peak_out: 0,
                 next: 0,
                 end: 0,
             });
@@ -154,6 +161,8 @@ fn class_mut(pool: &mut Pool, shape: Shape) -> &mut Class {
 pub(super) fn shared_take(shape: Shape, counters: &ClassCounters) -> io::Result<usize> {
     let mut pool = lock_pool();
     let class = class_mut(&mut pool, shape);
+    class.out += 1;
+    class.peak_out = class.peak_out.max(class.out);
     if let Some(slot) = class.warm.pop() {
         WARM.fetch_sub(1, Ordering::Relaxed);
         counters.free.fetch_sub(1, Ordering::AcqRel);
@@ -164,14 +173,18 @@ pub(super) fn shared_take(shape: Shape, counters: &ClassCounters) -> io::Result<
         counters.free.fetch_sub(1, Ordering::AcqRel);
         return Ok(slot);
     }
-    carve(class)
+    carve(class).inspect_err(|_| class.out -= 1)
 }
 
 pub(super) fn shared_put(shape: Shape, slot: usize) {
     counters(shape).free.fetch_add(1, Ordering::AcqRel);
     let mut pool = lock_pool();
     let class = class_mut(&mut pool, shape);
-    if class.warm.len() < WARM_STACKS_SHARED {
+    class.out = class.out.saturating_sub(1);
+    let keep = class
+        .peak_out
+        .clamp(WARM_STACKS_SHARED, WARM_STACKS_MAX_SHARED);
+    if class.warm.len() < keep {
         class.warm.push(slot);
         WARM.fetch_add(1, Ordering::Relaxed);
     } else {

@@ -35,8 +35,17 @@ pub const MAX_GUARD_SIZE: usize = 16 << 20;
 /// How many finished stacks each thread keeps ready, dirty pages and all.
 pub const WARM_STACKS_PER_THREAD: usize = 16;
 
-/// How many finished stacks the shared pool keeps ready beyond the per-thread caches.
+/// How many finished stacks the shared pool keeps ready beyond the per-thread caches, at
+/// least; a size class that had more stacks out at once keeps up to that many, to
+/// [`WARM_STACKS_MAX_SHARED`].
 pub const WARM_STACKS_SHARED: usize = 64;
+
+/// The most finished stacks the shared pool keeps ready in one size class: a program that
+/// ran 2,000 tasks at once keeps 2,000 stacks warm for the next such burst, rather than
+/// giving their pages back and faulting them in again (with a shootdown of every other
+/// core's TLB each time: 2–3 µs a stack, most of a spawn's cost). At most this many × the
+/// pages each stack dirtied stay resident after a burst.
+pub const WARM_STACKS_MAX_SHARED: usize = 4096;
 
 /// The target size of one mapping that stacks are carved from.
 pub(super) const CHUNK_BYTES: usize = 64 << 20;

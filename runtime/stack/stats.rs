@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use super::counters::{lock_threads, ThreadCounters, COLD, IN_USE, MAPPED, WARM};
 use super::pool;
-use super::size::{WARM_STACKS_PER_THREAD, WARM_STACKS_SHARED};
+use super::size::{WARM_STACKS_MAX_SHARED, WARM_STACKS_PER_THREAD};
 
 /// A snapshot of the process-wide stack pool, from [`stats`].
 ///
@@ -32,9 +32,10 @@ pub struct StackStats {
 }
 
 impl StackStats {
-    /// The most warm stacks the pool keeps: the shared bound plus each caching thread's.
+    /// The most warm stacks the pool keeps per size class: the shared bound (which grows
+    /// with demand to [`WARM_STACKS_MAX_SHARED`]) plus each caching thread's.
     pub fn warm_limit(&self) -> usize {
-        WARM_STACKS_SHARED + WARM_STACKS_PER_THREAD * self.caching_threads
+        WARM_STACKS_MAX_SHARED + WARM_STACKS_PER_THREAD * self.caching_threads
     }
 }
 
