@@ -115,6 +115,10 @@ impl Shared {
     /// Wakes one sleeping worker other than `me` so it can steal what `me` just spawned. Only
     /// a hint, so no fence: `me` runs the task itself if nobody comes.
     pub(crate) fn hint_idle_worker(&self, me: usize) {
+        // A worker spinning for work will find the task without a system call on either side.
+        if self.spinners.load(Ordering::Relaxed) != 0 {
+            return;
+        }
         for (i, remote) in self.workers.iter().enumerate() {
             if i != me
                 && remote.sleeping.load(Ordering::Relaxed)
@@ -129,6 +133,11 @@ impl Shared {
     /// Wakes one sleeping worker other than `except`, if any sleeps.
     pub(crate) fn notify_one_except(&self, except: usize) {
         fence(Ordering::SeqCst);
+        // A worker spinning for work checks the injector (and, before it sleeps, announces
+        // `sleeping` and looks again after a SeqCst fence): it will take the task.
+        if self.spinners.load(Ordering::SeqCst) != 0 {
+            return;
+        }
         for (i, remote) in self.workers.iter().enumerate() {
             if i != except
                 && remote.sleeping.load(Ordering::SeqCst)

@@ -538,6 +538,11 @@ impl Worker {
                 }
                 std::hint::spin_loop();
             }
+            // Unstarted tasks of another worker to steal (a spinner is why a spawn need not
+            // wake a sleeping worker: `Shared::hint_idle_worker`).
+            if self.shared.workers.iter().any(|r| !r.fresh.is_empty()) {
+                return true;
+            }
             if self.shared.shutdown.load(Ordering::Relaxed)
                 || self.shared.cancelling.load(Ordering::Relaxed)
             {
