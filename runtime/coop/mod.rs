@@ -22,7 +22,7 @@
 //! From the ground up: `names`, `blocking` (the `spawn_blocking` pool), `timers` and
 //! `reactor` (socket readiness) know nothing of the rest; `shared` is what other threads
 //! touch ([`Shared`], the per-worker `Remote`); `worker` is the worker loop and what only a
-//! worker's own thread touches; `spawn` puts tasks in line (the [`Scheduler`] the task layer
+//! worker's own thread touches (`spin`: its bounded spin for work before it sleeps); `spawn` puts tasks in line (the [`Scheduler`] the task layer
 //! wakes through); `wait_timer` is the timer a timed wait cancels when it ends early;
 //! `registration` parks a green thread on a socket, registered with its worker's poll
 //! (moved there from wherever it was: sockets follow their caller); `deadlock` and
@@ -49,6 +49,7 @@ mod runtime;
 mod shared;
 mod snapshot;
 mod spawn;
+mod spin;
 mod timers;
 mod trace;
 mod wait_timer;
