@@ -409,7 +409,6 @@ fn a_deterministic_runtime_repeats_its_output_and_reports_deadlocks() {
         );
 
         let rt = Runtime::deterministic(0).build().unwrap();
-        let t = std::time::Instant::now();
         let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(|| {
                 let (_tx, rx) = spindle::channel::unbounded::<u8>();
@@ -418,7 +417,6 @@ fn a_deterministic_runtime_repeats_its_output_and_reports_deadlocks() {
         }))
         .unwrap_err();
         assert!(support::panic_message(&*err).starts_with("deadlock:"));
-        assert!(t.elapsed() < Duration::from_secs(30), "hang guard only");
         // The runtime works on after a report.
         assert_eq!(rt.block_on(|| spawn(|| 5).join().unwrap()), 5);
     });

@@ -147,15 +147,7 @@ impl Coop {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        if worker::current().is_some() || blocking::is_thread_of(&self.shared.blocking) {
-            // Its own worker would wait for itself (a `Drop` running on a worker), or the
-            // `block_on` in progress would wait for this job to end (`spawn_blocking`).
-            panic!(
-                "spindle: Runtime::block_on called on a thread of a cooperative runtime (a \
-                 worker, or a spawn_blocking job of this runtime), where it would wait \
-                 forever; spawn the work and join it instead"
-            );
-        }
+        self.refuse_own_threads();
         if let Some(det) = &self.det {
             return match self.block_on_det(Setup::random(det.1), f).0 {
                 DetEnd::Value(v) => v,
@@ -198,6 +190,20 @@ impl Coop {
 }
 
 impl Coop {
+    /// Panics if called on a worker of any cooperative runtime or a blocking job of this
+    /// one: its own worker would wait for itself (a `Drop` running on a worker), or the
+    /// `block_on` in progress would wait for this job to end (`spawn_blocking`).
+    #[track_caller]
+    fn refuse_own_threads(&self) {
+        if worker::current().is_some() || blocking::is_thread_of(&self.shared.blocking) {
+            panic!(
+                "spindle: Runtime::block_on called on a thread of a cooperative runtime (a \
+                 worker, or a spawn_blocking job of this runtime), where it would wait \
+                 forever; spawn the work and join it instead"
+            );
+        }
+    }
+
     /// A deterministic runtime's `block_on` with the scheduler seeded by `setup`: how it
     /// ended, and the schedule it followed.
     ///
@@ -209,13 +215,7 @@ impl Coop {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        if worker::current().is_some() || blocking::is_thread_of(&self.shared.blocking) {
-            panic!(
-                "spindle: Runtime::block_on called on a thread of a cooperative runtime (a \
-                 worker, or a spawn_blocking job of this runtime), where it would wait \
-                 forever; spawn the work and join it instead"
-            );
-        }
+        self.refuse_own_threads();
         let (worker, _) = &**self.det.as_ref().expect("a deterministic runtime");
         let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
         let worker = worker.lock().unwrap_or_else(|e| e.into_inner());
