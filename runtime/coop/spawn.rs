@@ -81,10 +81,17 @@ where
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
     let names_of = (shared.watch_names && name.is_some()).then(|| shared.clone());
-    let cell = Arc::new(TaskCell {
-        header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
-        body: Slot::new(f),
-    });
+    // Built in its allocation: `Arc::new` of the finished cell copied it there (three
+    // copies of a few hundred bytes per spawn, counting the constructors').
+    let mut cell = Arc::<TaskCell<Slot<F, T>>>::new_uninit();
+    Arc::get_mut(&mut cell)
+        .expect("a new Arc has no other reference")
+        .write(TaskCell {
+            header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
+            body: Slot::new(f),
+        });
+    // SAFETY: the cell was written just above.
+    let cell = unsafe { cell.assume_init() };
     if let (Some(shared), Some(name)) = (names_of, cell.header.name()) {
         shared.names.insert(cell.header.label.id, name);
     }
