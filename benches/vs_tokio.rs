@@ -9,6 +9,8 @@
 //!   it, then waits for every one.
 //! - `spawn_many_remote_busy1`: the same while 2 × workers tasks keep the runtime busy
 //!   (yield, then spin 10 µs, in a loop).
+//! - `spawn_many_remote_busy2`: 1,000 spawned from outside while one chain per worker keeps
+//!   it busy (each task spins 10 µs and spawns the next).
 //! - `ping_pong`: 1,000 tasks, each spawning a partner and exchanging one message each way
 //!   with it over two one-shot channels.
 //! - `yield_many`: 200 tasks spawned from outside each yield 1,000 times.
@@ -215,6 +217,76 @@ fn spawn_many_remote_busy1(c: &mut Criterion) {
     g.finish();
 }
 
+fn spawn_many_remote_busy2(c: &mut Criterion) {
+    const NUM_SPAWN: usize = 1_000;
+    let mut g = c.benchmark_group("spawn_many_remote_busy2");
+    g.sampling_mode(SamplingMode::Flat);
+    {
+        fn iter(flag: Arc<AtomicBool>) {
+            tokio::spawn(async {
+                if flag.load(Relaxed) {
+                    stall();
+                    iter(flag);
+                }
+            });
+        }
+        let rt = tokio_rt();
+        let rt_handle = rt.handle();
+        let mut handles = Vec::with_capacity(NUM_SPAWN);
+        let flag = Arc::new(AtomicBool::new(true));
+        for _ in 0..workers() {
+            let flag = flag.clone();
+            rt.spawn(async {
+                iter(flag);
+            });
+        }
+        g.bench_function("tokio", |b| {
+            b.iter(|| {
+                for _ in 0..NUM_SPAWN {
+                    handles.push(rt_handle.spawn(async {}));
+                }
+                rt.block_on(async {
+                    for handle in handles.drain(..) {
+                        handle.await.unwrap();
+                    }
+                });
+            })
+        });
+        flag.store(false, Relaxed);
+    }
+    {
+        fn iter(flag: Arc<AtomicBool>) {
+            spindle::spawn(move || {
+                if flag.load(Relaxed) {
+                    stall();
+                    iter(flag);
+                }
+            });
+        }
+        let rt = spindle_rt();
+        let mut handles = Vec::with_capacity(NUM_SPAWN);
+        let flag = Arc::new(AtomicBool::new(true));
+        for _ in 0..workers() {
+            let flag = flag.clone();
+            drop(rt.spawn(move || iter(flag)));
+        }
+        g.bench_function("spindle", |b| {
+            b.iter(|| {
+                for _ in 0..NUM_SPAWN {
+                    handles.push(rt.spawn(|| {}));
+                }
+                for handle in handles.drain(..) {
+                    handle.join().unwrap();
+                }
+            })
+        });
+        flag.store(false, Relaxed);
+        // The chains end at their next link; a block_on waits for them.
+        rt.block_on(|| ());
+    }
+    g.finish();
+}
+
 fn ping_pong(c: &mut Criterion) {
     const NUM_PINGS: usize = 1_000;
     let mut g = c.benchmark_group("ping_pong");
@@ -397,6 +469,7 @@ fn main() {
     spawn_many_local(&mut c);
     spawn_many_remote_idle(&mut c);
     spawn_many_remote_busy1(&mut c);
+    spawn_many_remote_busy2(&mut c);
     ping_pong(&mut c);
     yield_many(&mut c);
     chained_spawn(&mut c);
