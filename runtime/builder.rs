@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::context::{self, Home};
 use crate::stack::checked_size;
 use crate::task::{JoinHandle, SpawnOptions, Task};
-use crate::{coop, preempt, Runtime};
+use crate::{coop, Runtime};
 
 /// Configures one task before spawning it, as `std::thread::Builder` does a thread.
 ///
@@ -171,16 +171,7 @@ impl Builder {
                 },
             })
         };
-        match home {
-            Home::Coop(shared) => {
-                let options = options(shared.stack_size)?;
-                coop::spawn(shared, f, options)
-            }
-            Home::Preempt(shared) => {
-                let options = options(shared.stack_size)?;
-                preempt::spawn(&shared, f, options)
-            }
-        }
+        home.spawn(f, options)
     }
 }
 

@@ -3,13 +3,14 @@
 //! thread as fits. The layer between the backends and the public API: it names both
 //! backends, and neither names it.
 
+use std::io;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use crate::coop;
 use crate::preempt;
-use crate::task::{self, Body, Task, TaskCell, TaskRef};
+use crate::task::{self, Body, JoinHandle, SpawnOptions, Task, TaskCell, TaskRef};
 
 /// `spindle::yield_now`. Inlined all the way down to the stack switch: every `ret` left
 /// after a switch is a mispredicted return.
@@ -90,6 +91,31 @@ pub(crate) fn green_runtime() -> Option<Arc<coop::Shared>> {
 pub(crate) enum Home {
     Coop(Arc<coop::Shared>),
     Preempt(Arc<preempt::Shared>),
+}
+
+impl Home {
+    /// Spawns `f` here, with the options `options` makes of the runtime's stack size.
+    #[inline]
+    pub(crate) fn spawn<F, T>(
+        self,
+        f: F,
+        options: impl FnOnce(usize) -> io::Result<SpawnOptions>,
+    ) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self {
+            Home::Coop(shared) => {
+                let options = options(shared.stack_size)?;
+                coop::spawn(shared, f, options)
+            }
+            Home::Preempt(shared) => {
+                let options = options(shared.stack_size)?;
+                preempt::spawn(&shared, f, options)
+            }
+        }
+    }
 }
 
 /// The runtime of the calling task and whether that task is a daemon; `None` outside any.

@@ -283,16 +283,9 @@ impl Runtime {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let spawned = match self.home() {
-            context::Home::Coop(shared) => {
-                let options = crate::task::SpawnOptions::plain(shared.stack_size);
-                coop::spawn(shared, f, options)
-            }
-            context::Home::Preempt(shared) => {
-                let options = crate::task::SpawnOptions::plain(shared.stack_size);
-                preempt::spawn(&shared, f, options)
-            }
-        };
+        let spawned = self.home().spawn(f, |stack_size| {
+            Ok(crate::task::SpawnOptions::plain(stack_size))
+        });
         match spawned {
             Ok(h) => h,
             Err(e) => panic!("spindle: Runtime::spawn failed: {e}"),

@@ -478,16 +478,12 @@ fn spindle_seed_makes_explore_run_that_seed_alone() {
         println!("CHILD-OK");
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([
-        "--exact",
+    let out = support::rerun_alone_with(
         "spindle_seed_makes_explore_run_that_seed_alone",
-        "--nocapture",
-    ])
-    .env("CHECK_EXPLORE_CHILD", "1")
-    .env("SPINDLE_SEED", "12345");
-    let out = support::output_within(cmd, 60);
+        "CHECK_EXPLORE_CHILD",
+        &[("SPINDLE_SEED", "12345")],
+        60,
+    );
     assert!(
         out.stdout.contains("CHILD-OK"),
         "{}{}",
@@ -541,4 +537,45 @@ fn a_socket_that_wakes_a_task_is_named_in_the_trace() {
         );
         assert!(trace.to_string().contains("clock jumps"), "{trace}");
     });
+}
+
+/// A deterministic runtime whose every task waits on something outside it says so once, as
+/// the other runtimes do, and goes on waiting (the child prints on stderr; the parent reads).
+#[test]
+fn a_deterministic_runtime_warns_once_when_stuck_on_the_outside() {
+    const CHILD: &str = "CHECK_EXPLORE_STUCK_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let rt = Runtime::deterministic(1)
+            .stuck_warning(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        // Made outside any runtime: a wait on it is one the outside can end.
+        let (tx, rx) = spindle::channel::unbounded::<u8>();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(700));
+            tx.send(7).unwrap();
+        });
+        assert_eq!(rt.block_on(move || rx.recv().unwrap()), 7);
+        t.join().unwrap();
+        println!("CHILD-OK");
+        return;
+    }
+    let out = support::rerun_alone(
+        "a_deterministic_runtime_warns_once_when_stuck_on_the_outside",
+        CHILD,
+        60,
+    );
+    assert!(
+        out.stdout.contains("CHILD-OK"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("possibly stuck").count(),
+        1,
+        "one warning:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("Receiver::recv"), "{}", out.stderr);
 }

@@ -30,20 +30,36 @@ const TAIL: usize = 20;
 /// assert!(failure.to_string().contains(&format!("check::replay({}", failure.seed())));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Failure(pub(crate) Box<Found>);
+pub struct Failure(Box<Found>);
 
 /// What a [`Failure`] holds (boxed: an `Err` stays one pointer wide).
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Found {
-    pub(crate) seed: u64,
-    pub(crate) message: String,
-    pub(crate) trace: Trace,
-    pub(crate) config: Config,
+struct Found {
+    seed: u64,
+    message: String,
+    trace: Trace,
+    config: Config,
     /// How many seeds ran before this one.
-    pub(crate) tried: u64,
+    tried: u64,
 }
 
 impl Failure {
+    pub(crate) fn new(
+        config: Config,
+        seed: u64,
+        message: String,
+        trace: Trace,
+        tried: u64,
+    ) -> Failure {
+        Failure(Box::new(Found {
+            seed,
+            message,
+            trace,
+            config,
+            tried,
+        }))
+    }
+
     /// The seed of the failing schedule.
     ///
     /// # Examples

@@ -126,14 +126,14 @@ where
         let calibration = Config::new().max_steps(config.max_steps);
         let (outcome, trace) = explorer.run(&calibration, config.seed);
         if let Some(message) = outcome {
-            return Err(explorer.failure(calibration, config.seed, message, trace, 0));
+            return Err(Failure::new(calibration, config.seed, message, trace, 0));
         }
         config.pct_steps = Some(trace.step_count.max(1));
     }
     for (tried, seed) in seeds.enumerate() {
         let (outcome, trace) = explorer.run(&config, seed);
         if let Some(message) = outcome {
-            return Err(explorer.failure(config, seed, message, trace, tried as u64));
+            return Err(Failure::new(config, seed, message, trace, tried as u64));
         }
         if config.check_determinism {
             let (_, again) = explorer.run(&config, seed);
@@ -144,7 +144,7 @@ where
                      {second}\n(does the program read real time, use a thread or a socket, \
                      or iterate a HashMap?)"
                 );
-                return Err(explorer.failure(config, seed, message, trace, tried as u64));
+                return Err(Failure::new(config, seed, message, trace, tried as u64));
             }
         }
     }
@@ -183,7 +183,7 @@ where
     let explorer = Explorer::new(f);
     let (outcome, trace) = explorer.run(&config, seed);
     match outcome {
-        Some(message) => Err(explorer.failure(config, seed, message, trace, 0)),
+        Some(message) => Err(Failure::new(config, seed, message, trace, 0)),
         None => Ok(()),
     }
 }
@@ -283,23 +283,6 @@ impl<F: Fn() + Send + Sync + 'static> Explorer<F> {
                 Trace::default(),
             ),
         }
-    }
-
-    fn failure(
-        &self,
-        config: Config,
-        seed: u64,
-        message: String,
-        trace: Trace,
-        tried: u64,
-    ) -> Failure {
-        Failure(Box::new(failure::Found {
-            seed,
-            message,
-            trace,
-            config,
-            tried,
-        }))
     }
 }
 

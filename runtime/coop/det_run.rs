@@ -187,7 +187,8 @@ impl Worker {
     /// report if every task blocked for good first (then cancels them all).
     fn drive(&self, det: &Det, mask: u64, stuck_after: Option<Duration>) -> Option<String> {
         let mut report = None;
-        let mut quiet_since: Option<Instant> = None;
+        // Since when every task has waited on the outside, and whether that was warned of.
+        let mut quiet: Option<(Instant, bool)> = None;
         loop {
             if self.shared.live.load(Ordering::Acquire) & mask == 0 {
                 return report;
@@ -196,14 +197,14 @@ impl Worker {
                 self.shared.cancelling.store(true, Ordering::SeqCst);
             }
             if let Some(task) = self.next_task() {
-                quiet_since = None;
+                quiet = None;
                 self.grace_ends.set(None);
                 self.run_task(task);
                 continue;
             }
             match self.det_idle(det) {
                 Idle::Progress => {
-                    quiet_since = None;
+                    quiet = None;
                     self.grace_ends.set(None);
                 }
                 Idle::Deadlock(r) => {
@@ -212,11 +213,11 @@ impl Worker {
                     self.shared.cancelling.store(true, Ordering::SeqCst);
                 }
                 Idle::Outside => {
-                    let since = *quiet_since.get_or_insert_with(Instant::now);
+                    let (since, warned) = quiet.get_or_insert_with(|| (Instant::now(), false));
                     if let Some(after) = stuck_after {
-                        if since.elapsed() >= after {
+                        if !*warned && since.elapsed() >= after {
                             self.warn_stuck(after);
-                            quiet_since = Some(Instant::now() + Duration::from_secs(3600));
+                            *warned = true;
                         }
                     }
                 }
