@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::coop;
 use crate::preempt;
-use crate::task::{self, Body, JoinHandle, SpawnOptions, Task, TaskCell, TaskRef};
+use crate::task::{self, JoinHandle, SpawnOptions, Task, TaskRef};
 
 /// `spindle::yield_now`. Inlined all the way down to the stack switch: every `ret` left
 /// after a switch is a mispredicted return.
@@ -69,13 +69,8 @@ fn current_task_id_slow() -> u64 {
 /// The task this code runs in, if any.
 pub(crate) fn current_task() -> Option<Task> {
     if let Some(ptr) = task::running() {
-        let raw = ptr.as_ptr() as *const TaskCell<dyn Body>;
-        // SAFETY: `ptr` points into a live `Arc` allocation (the worker holds the task while
-        // it runs); adding a strong count before `from_raw` yields a new owning handle.
-        let task: TaskRef = unsafe {
-            Arc::increment_strong_count(raw);
-            Arc::from_raw(raw)
-        };
+        // SAFETY: the running task is alive while it runs (its worker holds it).
+        let task: TaskRef = unsafe { TaskRef::clone_from_ptr(ptr) };
         return Some(Task { task });
     }
     preempt::current_task().map(|task| Task { task })

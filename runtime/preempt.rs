@@ -16,8 +16,8 @@ use std::time::Duration;
 use slab::Slab;
 
 use crate::task::{
-    FirstTaskGuard, Header, JoinHandle, Slot, SpawnOptions, TaskCell, TaskDump, TaskRef, TaskSched,
-    TaskSnapshot, TaskState,
+    CellRef, FirstTaskGuard, Header, JoinHandle, Slot, SpawnOptions, TaskCell, TaskDump, TaskRef,
+    TaskSched, TaskSnapshot, TaskState,
 };
 
 /// State shared by a preemptive runtime's handle and its threads.
@@ -160,12 +160,12 @@ where
     if let Some(name) = &name {
         builder = builder.name(name.clone());
     }
-    let cell = Arc::new(TaskCell {
+    let cell = CellRef::new(TaskCell {
         header: Header::new(name, daemon, TaskSched::new(None, None)),
         body: Slot::new(f),
     });
-    let handle = JoinHandle::new(cell.clone());
-    let task: TaskRef = cell;
+    let handle = JoinHandle::new(cell.clone().into_output());
+    let task: TaskRef = cell.into_task();
     if !daemon {
         shared.live_nondaemon.fetch_add(1, Ordering::AcqRel);
     }

@@ -12,7 +12,8 @@ use super::shared::{live_delta, Shared};
 use super::worker;
 use crate::stack::StackReservation;
 use crate::task::{
-    Header, JoinHandle, Scheduler, Slot, SpawnOptions, TaskCell, TaskRef, TaskSched, UNBOUND,
+    CellRef, Header, JoinHandle, Scheduler, Slot, SpawnOptions, TaskCell, TaskRef, TaskSched,
+    UNBOUND,
 };
 
 // SAFETY: `schedule` touches `self` after handing the task over only on a worker of this
@@ -81,22 +82,15 @@ where
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
     let names_of = (shared.watch_names && name.is_some()).then(|| shared.clone());
-    // Built in its allocation: `Arc::new` of the finished cell copied it there (three
-    // copies of a few hundred bytes per spawn, counting the constructors').
-    let mut cell = Arc::<TaskCell<Slot<F, T>>>::new_uninit();
-    Arc::get_mut(&mut cell)
-        .expect("a new Arc has no other reference")
-        .write(TaskCell {
-            header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
-            body: Slot::new(f),
-        });
-    // SAFETY: the cell was written just above.
-    let cell = unsafe { cell.assume_init() };
+    let cell = CellRef::new(TaskCell {
+        header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
+        body: Slot::new(f),
+    });
     if let (Some(shared), Some(name)) = (names_of, cell.header.name()) {
         shared.names.insert(cell.header.label.id, name);
     }
-    let task: TaskRef = cell.clone();
-    let handle = JoinHandle::new(cell);
+    let task: TaskRef = cell.clone().into_task();
+    let handle = JoinHandle::new(cell.into_output());
     let home = handle
         .header()
         .sched
@@ -116,11 +110,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let cell = Arc::new(TaskCell {
+    let cell = CellRef::new(TaskCell {
         header: Header::new(None, false, TaskSched::new(None, None)),
         body: Slot::new(f),
     });
-    let runner: TaskRef = cell.clone();
+    let runner: TaskRef = cell.clone().into_task();
     let job: blocking::Job = Box::new(move || {
         // SAFETY: this job is the cell's only runner, and runs it once.
         unsafe { runner.body.run() };
@@ -130,5 +124,5 @@ where
         // No blocking thread could be started at all: run it here rather than fail.
         job();
     }
-    JoinHandle::new(cell).join_or_resume_as("spawn_blocking")
+    JoinHandle::new(cell.into_output()).join_or_resume_as("spawn_blocking")
 }

@@ -3,29 +3,39 @@
 //! header ([`TaskSched`]); the [`Scheduler`] interface through which a wake reaches the
 //! task's backend; and the [`Waiter`] that wakes a parked green thread or OS thread.
 //!
-//! A task is one `Arc<TaskCell<Slot<F, T>>>`. The scheduler sees it as
-//! `Arc<TaskCell<dyn Body>>` (run or cancel the closure) and the `JoinHandle` as
-//! `Arc<TaskCell<dyn Output<T>>>` (take the result); both are unsizing coercions of the same
-//! allocation.
+//! A task is one `CellRef<Slot<F, T>>` (a counted reference, like `Arc`, to recycled
+//! memory; see `cell_ref`). The scheduler sees it as `CellRef<dyn Body>` (run or cancel the
+//! closure) and the `JoinHandle` as `CellRef<dyn Output<T>>` (take the result); both are
+//! unsizing coercions of the same allocation.
 //!
 //! These types refer to each other (a header holds its joiner's `Waiter`, a `Waiter` holds
-//! its task, the scheduling state holds the coroutine whose park hands over a `Waiter`), so
-//! they share one file; everything else of the task layer builds on them.
+//! its task, the scheduling state holds the coroutine whose park hands over a `Waiter`, a
+//! `CellRef` counts in the header), so they share one file; everything else of the task
+//! layer builds on them.
+//!
+//! [`CellRef`] is a counted reference as `Arc` is, but with the count in the cell's header
+//! and the memory from the task layer's recycler (`recycle`) rather than the global
+//! allocator: `Arc` cannot take another allocator on stable Rust.
 
+use std::alloc::Layout;
 use std::cell::{Cell, UnsafeCell as StdUnsafeCell};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::body::Body;
+use super::body::{Body, Output};
 use super::id::{next_id, TaskId};
 use super::park_state::ParkState;
+use super::recycle;
 use super::wait_site::{WaitSite, OUTSIDE};
 use crate::loom::{AtomicU8, UnsafeCell};
 use crate::stack::{PooledStack, StackReservation, TaskLabel};
 
 /// A task as the scheduler holds it.
-pub(crate) type TaskRef = Arc<TaskCell<dyn Body>>;
+pub(crate) type TaskRef = CellRef<dyn Body>;
 
 /// A task's header followed by its body (closure and result slot).
 pub(crate) struct TaskCell<B: ?Sized> {
@@ -35,6 +45,8 @@ pub(crate) struct TaskCell<B: ?Sized> {
 
 /// Everything about a task except its closure and result.
 pub(crate) struct Header {
+    /// How many [`CellRef`]s point at the cell.
+    refs: AtomicUsize,
     /// Id, name and stack range, readable by the overflow handler.
     pub(crate) label: TaskLabel,
     /// Whether the task is a daemon (does not keep `block_on` waiting).
@@ -55,7 +67,7 @@ pub(crate) struct Header {
 //   yielder, the wait site) are touched only by the one thread allowed at the time (the
 //   worker holding the task from a queue before it starts, its owning worker after), and
 //   the `!Send` coroutine is made, resumed and dropped on that worker (`Worker::finish`, or
-//   `Worker`'s drop for tasks still held at exit), never by whoever drops the last `Arc`;
+//   `Worker`'s drop for tasks still held at exit), never by whoever drops the last `CellRef`;
 // - `label.stack` is written by the starting worker and read by the overflow handler on that
 //   same thread;
 // - every other field is immutable after construction or atomic.
@@ -79,6 +91,7 @@ impl Header {
     #[inline]
     pub(crate) fn new(name: Option<String>, daemon: bool, sched: TaskSched) -> Header {
         Header {
+            refs: AtomicUsize::new(1),
             label: TaskLabel {
                 id: next_id().get(),
                 name: name.map(String::into_boxed_str),
@@ -353,5 +366,191 @@ impl fmt::Debug for Waiter {
                 .finish(),
             Waiter::Thread(_) => f.write_str("Thread"),
         }
+    }
+}
+
+/// An owning, counted reference to a task cell.
+pub(crate) struct CellRef<B: ?Sized> {
+    ptr: NonNull<TaskCell<B>>,
+    /// Owns a `TaskCell<B>` (for the drop check).
+    _owns: PhantomData<TaskCell<B>>,
+}
+
+// SAFETY: like `Arc<TaskCell<B>>`: the cell is shared between the references' threads, so it
+// must be `Sync`, and the last one drops it wherever it is, so it must be `Send`.
+unsafe impl<B: ?Sized> Send for CellRef<B> where TaskCell<B>: Send + Sync {}
+// SAFETY: as above.
+unsafe impl<B: ?Sized> Sync for CellRef<B> where TaskCell<B>: Send + Sync {}
+
+impl<B> CellRef<B> {
+    /// Moves `cell` into recycled memory: the one reference to it.
+    #[inline]
+    pub(crate) fn new(cell: TaskCell<B>) -> CellRef<B> {
+        let ptr = recycle::alloc(Layout::new::<TaskCell<B>>()).cast::<TaskCell<B>>();
+        // SAFETY: `ptr` is fresh memory of `TaskCell<B>`'s layout (a cell is never
+        // zero-sized: it has a header).
+        unsafe { ptr.as_ptr().write(cell) };
+        debug_assert_eq!(
+            // SAFETY: written just above.
+            unsafe { ptr.as_ref() }.header.refs.load(Ordering::Relaxed),
+            1
+        );
+        CellRef {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<B: Body + 'static> CellRef<B> {
+    /// The scheduler's view of the cell.
+    #[inline]
+    pub(crate) fn into_task(self) -> CellRef<dyn Body> {
+        let ptr: NonNull<TaskCell<dyn Body>> = self.ptr;
+        std::mem::forget(self);
+        CellRef {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<B> CellRef<B> {
+    /// The `JoinHandle`'s view of the cell.
+    #[inline]
+    pub(crate) fn into_output<T>(self) -> CellRef<dyn Output<T>>
+    where
+        B: Output<T> + 'static,
+    {
+        let ptr: NonNull<TaskCell<dyn Output<T>>> = self.ptr;
+        std::mem::forget(self);
+        CellRef {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<B: ?Sized> CellRef<B> {
+    /// A new reference to the cell at `ptr`.
+    ///
+    /// # Safety
+    /// - `ptr` is the address of a cell that a `CellRef` keeps alive across this call.
+    #[inline]
+    pub(crate) unsafe fn clone_from_ptr(ptr: NonNull<TaskCell<B>>) -> CellRef<B> {
+        // SAFETY: the caller keeps the cell alive.
+        let refs = unsafe { &ptr.as_ref().header.refs };
+        increment(refs);
+        CellRef {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+#[inline]
+fn increment(refs: &AtomicUsize) {
+    // Relaxed, as `Arc::clone`: a new reference is made from an existing one, whose holder
+    // already synchronised with whatever made the cell.
+    let old = refs.fetch_add(1, Ordering::Relaxed);
+    if old > isize::MAX as usize {
+        // As `Arc`: billions of leaked references; the count must not wrap to a free.
+        std::process::abort();
+    }
+}
+
+impl<B: ?Sized> Deref for CellRef<B> {
+    type Target = TaskCell<B>;
+
+    #[inline]
+    fn deref(&self) -> &TaskCell<B> {
+        // SAFETY: this reference keeps the cell alive.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<B: ?Sized> Clone for CellRef<B> {
+    #[inline]
+    fn clone(&self) -> CellRef<B> {
+        increment(&self.header.refs);
+        CellRef {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<B: ?Sized> Drop for CellRef<B> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release, as `Arc`'s drop: our uses of the cell happen before whoever frees it.
+        if self.header.refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        // Acquire: every other reference's uses happen before the free.
+        fence(Ordering::Acquire);
+        // SAFETY: this was the last reference.
+        unsafe { drop_cell(self.ptr) };
+    }
+}
+
+/// Drops the cell and gives its memory back, even if a `Drop` in it panics.
+///
+/// # Safety
+/// - no reference to the cell is left.
+#[inline(never)]
+unsafe fn drop_cell<B: ?Sized>(ptr: NonNull<TaskCell<B>>) {
+    struct Free(NonNull<u8>, Layout);
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: the memory came from `recycle::alloc` with this layout (`CellRef::new`,
+            // the layout of the same value, read through the unsized pointer) and its cell is
+            // dropped.
+            unsafe { recycle::dealloc(self.0, self.1) };
+        }
+    }
+    // SAFETY: the cell is alive until the `drop_in_place` below.
+    let layout = Layout::for_value(unsafe { ptr.as_ref() });
+    let _free = Free(ptr.cast(), layout);
+    // SAFETY: the last reference: nobody reads the cell again.
+    unsafe { std::ptr::drop_in_place(ptr.as_ptr()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::{CellRef, Header, TaskCell, TaskSched};
+    use crate::task::body::Slot;
+
+    /// Counts drops of the closure a test cell holds.
+    struct Tracked(Arc<AtomicUsize>);
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_cell_is_dropped_once_with_its_last_reference_of_any_view() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let tracked = Tracked(drops.clone());
+        let cell = CellRef::new(TaskCell {
+            header: Header::new(None, false, TaskSched::new(None, None)),
+            body: Slot::new(move || {
+                let _keep = &tracked;
+                7u8
+            }),
+        });
+        let task = cell.clone().into_task();
+        let output = cell.into_output::<u8>();
+        let again = task.clone();
+        drop(task);
+        drop(output);
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        let moved = std::thread::spawn(move || drop(again));
+        moved.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
     }
 }

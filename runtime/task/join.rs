@@ -8,11 +8,10 @@
 //! (`Header::complete` and `Header::set_join_waiter`).
 
 use std::fmt;
-use std::sync::Arc;
 use std::thread;
 
 use super::body::Output;
-use super::cell::{Header, TaskCell, Waiter};
+use super::cell::{CellRef, Header, TaskCell, Waiter};
 use super::current;
 use super::id::TaskId;
 use super::wait_site::WaitSite;
@@ -32,11 +31,11 @@ use super::wait_site::WaitSite;
 /// ```
 pub struct JoinHandle<T> {
     /// `None` only once `join` has taken it (then `Drop` has nothing to do).
-    task: Option<Arc<TaskCell<dyn Output<T>>>>,
+    task: Option<CellRef<dyn Output<T>>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Arc<TaskCell<dyn Output<T>>>) -> JoinHandle<T> {
+    pub(crate) fn new(task: CellRef<dyn Output<T>>) -> JoinHandle<T> {
         JoinHandle { task: Some(task) }
     }
 
@@ -241,13 +240,11 @@ fn wait_for_join(header: &Header, what: &'static str) {
 /// in `task::park_state`). Run with `RUSTFLAGS="--cfg spindle_loom" cargo test --release --lib loom`.
 #[cfg(all(test, spindle_loom))]
 mod loom_tests {
-    use std::sync::Arc;
-
     use loom::thread;
 
     use super::JoinHandle;
     use crate::task::body::Slot;
-    use crate::task::cell::{Header, TaskCell, TaskRef, TaskSched};
+    use crate::task::cell::{CellRef, Header, TaskCell, TaskRef, TaskSched};
 
     use crate::loom::model;
 
@@ -259,19 +256,19 @@ mod loom_tests {
     #[test]
     fn loom_thread_join_sees_the_result() {
         model(|| {
-            let cell = Arc::new(TaskCell {
+            let cell = CellRef::new(TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| 42u32),
             });
             let runner = {
-                let task: TaskRef = cell.clone();
+                let task: TaskRef = cell.clone().into_task();
                 thread::spawn(move || {
                     // SAFETY: this thread is the task's only runner.
                     unsafe { task.body.run() };
                     task.header.complete();
                 })
             };
-            let handle = JoinHandle::new(cell);
+            let handle = JoinHandle::new(cell.into_output());
             assert_eq!(handle.join().unwrap(), 42);
             runner.join().unwrap();
         });

@@ -5,7 +5,7 @@
 //! through the [`Scheduler`] its task's header holds.
 //!
 //! Layers inside, from the ground up: `id`, `cancelled`, `wait_site`, `park_state`, `body`;
-//! then `cell`; then `current`, `handle`, `join`.
+//! then `recycle`, then `cell`; then `current`, `handle`, `join`.
 
 mod body;
 mod cancelled;
@@ -16,14 +16,15 @@ mod id;
 mod join;
 mod options;
 mod park_state;
+mod recycle;
 mod snapshot;
 mod wait_site;
 
 pub(crate) use body::{Body, Slot};
 pub use cancelled::Cancelled;
 pub(crate) use cell::{
-    Header, Local, Resume, Scheduler, Suspend, TaskCell, TaskCoroutine, TaskRef, TaskSched, Waiter,
-    UNBOUND,
+    CellRef, Header, Local, Resume, Scheduler, Suspend, TaskCell, TaskCoroutine, TaskRef,
+    TaskSched, Waiter, UNBOUND,
 };
 pub(crate) use current::{
     in_green_thread, park, running, runtime_key, runtime_key_of, sched_point, set_coarse_millis,

@@ -323,27 +323,28 @@ mod loom_tests {
     #[test]
     fn loom_green_join_is_woken_after_complete() {
         use crate::task::body::Slot;
-        use crate::task::cell::{Header, TaskCell, TaskRef, TaskSched, Waiter};
+        use crate::task::cell::{CellRef, Header, TaskCell, TaskRef, TaskSched, Waiter};
         use crate::task::join::JoinHandle;
         model(|| {
-            let joinee = std::sync::Arc::new(TaskCell {
+            let joinee = CellRef::new(TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| 42u32),
             });
-            let joiner: TaskRef = std::sync::Arc::new(TaskCell {
+            let joiner: TaskRef = CellRef::new(TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| ()),
-            });
-            let joinee_ref: TaskRef = joinee.clone();
+            })
+            .into_task();
+            let joinee_ref: TaskRef = joinee.clone().into_task();
             let runner = {
-                let task: TaskRef = joinee.clone();
+                let task: TaskRef = joinee.clone().into_task();
                 thread::spawn(move || {
                     // SAFETY: this thread is the task's only runner.
                     unsafe { task.body.run() };
                     task.header.complete();
                 })
             };
-            let handle = JoinHandle::new(joinee);
+            let handle = JoinHandle::new(joinee.into_output());
             let ps = &joiner.header.sched.state;
             // The joiner's worker runs it; `JoinHandle::join`'s green path.
             let e0 = ps.begin_run().unwrap();
