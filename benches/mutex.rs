@@ -112,9 +112,48 @@ fn contended(c: &mut Criterion) {
     group.finish();
 }
 
+/// 100 OS threads hammering one lock, 1,000 increments each: spindle's `Mutex` (barging,
+/// as std's) against `std::sync::Mutex`, side by side.
+fn os_threads(c: &mut Criterion) {
+    fn hammer<M: Send + Sync + 'static>(m: Arc<M>, inc: fn(&M)) {
+        let hs: Vec<_> = (0..100)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1_000 {
+                        inc(&m);
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().expect("hammering thread panicked");
+        }
+    }
+    let mut group = c.benchmark_group("mutex_os_threads");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(100 * 1_000));
+    group.bench_function("spindle/100x1000_increments", |b| {
+        b.iter(|| hammer(Arc::new(Mutex::new(0u64)), |m| *m.lock() += 1))
+    });
+    group.bench_function("std/100x1000_increments", |b| {
+        b.iter(|| {
+            hammer(Arc::new(std::sync::Mutex::new(0u64)), |m| {
+                *m.lock().unwrap() += 1
+            })
+        })
+    });
+    group.finish();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     uncontended(&mut c);
     contended(&mut c);
+    os_threads(&mut c);
     c.final_summary();
 }

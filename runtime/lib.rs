@@ -26,7 +26,7 @@
 //! * [`Runtime`]: the cooperative (M:N green threads) and preemptive (thread per task)
 //!   backends behind one API: [`spawn`], [`Builder`], [`JoinHandle`], [`yield_now`],
 //!   [`sleep`], [`current`].
-//! * [`sync`]: `Mutex` (FIFO hand-over), `Condvar`, `Semaphore`, `Barrier`, `Event`.
+//! * [`sync`]: `Mutex` (barging with eventual fairness), `Condvar`, `Semaphore`, `Barrier`, `Event`.
 //! * [`queue`]: Python's `Queue`, `LifoQueue`, `PriorityQueue`, with `task_done`/`join`.
 //! * [`channel`]: unbounded, bounded and rendezvous channels, and duplex `pipe`s.
 //! * [`net`]: `TcpListener`, `TcpStream`, `UdpSocket` on each worker's mio reactor.

@@ -1,7 +1,8 @@
-//! `Mutex` and `Semaphore` hand over in FIFO order with no barging: once a waiter is queued,
-//! a release gives the lock (the permit) to it, so the releaser's own `try_lock`
-//! (`try_acquire`) right after fails, and a later `lock` (`acquire`) by the releaser comes
-//! after the waiter's turn.
+//! `MutexGuard::unlock_fair` and `Semaphore` hand over in FIFO order with no barging: once a
+//! waiter is queued, a release gives the lock (the permit) to it, so the releaser's own
+//! `try_lock` (`try_acquire`) right after fails, and a later `lock` (`acquire`) by the
+//! releaser comes after the waiter's turn. (A `Mutex` guard's plain drop lets others barge,
+//! with eventual fairness: `tests/sync_barging.rs`.)
 //!
 //! "The waiter is queued" is observed, not guessed: the holder polls the primitive's
 //! `has_waiters()` (doc-hidden, for tests), which is true once the waiter's entry is in the
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use spindle::sync::{Mutex, Semaphore};
+use spindle::sync::{Mutex, MutexGuard, Semaphore};
 use spindle::{spawn, yield_now};
 use support::{bounded, runtimes};
 
@@ -75,7 +76,7 @@ fn mutex_waiter(c: &Case, round: usize) {
 }
 
 /// The holder's half for the mutex: holds the lock, starts the waiter, waits until it is
-/// queued, unlocks, and checks that the lock went to the waiter: `try_lock` at once fails,
+/// queued, unlocks with `unlock_fair`, and checks that the lock went to the waiter: `try_lock` at once fails,
 /// and a `lock` returns only after the waiter's turn. Returns whatever `start_waiter`
 /// returned (a handle to join).
 fn mutex_holder<W>(c: &Case, round: usize, start_waiter: impl FnOnce() -> W) -> W {
@@ -83,7 +84,7 @@ fn mutex_holder<W>(c: &Case, round: usize, start_waiter: impl FnOnce() -> W) -> 
     assert_eq!(*g, round, "the previous round's waiter had its turn");
     let w = start_waiter();
     wait_until(|| c.mutex.has_waiters());
-    drop(g);
+    MutexGuard::unlock_fair(g);
     let barged = c.mutex.try_lock().map(|g| *g);
     c.checked.store(round + 1, Ordering::SeqCst);
     assert_eq!(

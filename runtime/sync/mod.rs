@@ -3,8 +3,12 @@
 //! a preemptive task or a plain thread — blocks. One primitive serves both, and mixed use
 //! (a plain thread releasing what a green thread waits for) works.
 //!
-//! * [`Mutex`] and [`Semaphore`] hand over in FIFO order: a release gives the lock or permit
-//!   to the longest waiter, so nobody starves.
+//! * [`Mutex`] lets running threads take a free lock before a woken waiter (barging, as
+//!   std's and parking_lot's do), with eventual fairness: at least every 0.5 ms an unlock
+//!   hands the lock to the longest waiter, so nobody starves; [`MutexGuard::unlock_fair`]
+//!   hands it over whenever asked.
+//! * [`Semaphore`] hands over in FIFO order: a release gives the permit to the longest
+//!   waiter.
 //! * [`Condvar`] follows std's semantics (including possible spurious wake-ups).
 //! * [`Barrier`] and [`Event`] follow std's and Python's.
 //!

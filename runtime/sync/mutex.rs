@@ -1,10 +1,18 @@
-//! A mutual-exclusion lock that parks green threads and blocks OS threads, handing over in
-//! FIFO order.
+//! A mutual-exclusion lock that parks green threads and blocks OS threads: barging with
+//! eventual fairness, as parking_lot's, or FIFO hand-over on request.
 //!
 //! `state` holds two bits: `LOCKED`, and `PARKED` (someone waits). The fast paths are one
 //! compare-and-swap each. `PARKED` is set and cleared only under the internal lock, so an
-//! unlock that finds it set takes the slow path, pops the first waiter and hands the lock to
-//! it without ever clearing `LOCKED`: no barging, no starvation.
+//! unlock that finds it set takes the slow path and pops the first waiter. Then either
+//! - *barging* (the default): the unlock clears `LOCKED` and wakes the waiter, which tries
+//!   again; whoever runs first takes the lock, so a busy lock is passed between running
+//!   threads instead of through a chain of wake-ups (a convoy). A waiter that loses queues
+//!   again at the back;
+//! - or *hand-over*: the unlock keeps `LOCKED` and gives the lock to the waiter (noting its
+//!   tag in `handed_to`), so nobody can take it in between. [`MutexGuard::unlock_fair`]
+//!   asks for it; a slow unlock does it anyway once [`FAIR_EVERY`] has passed since the
+//!   last one (no waiter starves), and for a green waiter of the unlocker's own worker,
+//!   which could not compete before the unlocker parks or yields.
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -12,22 +20,52 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::origin::Origin;
-use super::plain_wait::wait_handed;
-use super::wait::WaitList;
+use super::plain_wait::Waiters;
+use super::wait::{self, Wait, WaitList, Woken};
 use crate::loom::{AtomicU8, Lock};
-use crate::task::WaitSite;
+use crate::task::{WaitSite, Waiter};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
+/// A waiter was woken to compete and has not tried yet: unlocks wake nobody else meanwhile
+/// (as Go's `mutexWoken`), so a busy lock does not wake a waiter per unlock.
+const WOKEN: u8 = 4;
 /// Rounds of spinning (with growing pauses) before a contended `lock` parks.
 const SPIN_LIMIT: u32 = 10;
+/// How often at least a slow unlock hands the lock over to the longest waiter (parking_lot
+/// uses 0.5 ms too).
+const FAIR_EVERY: Duration = Duration::from_micros(500);
+
+/// Tags of lock waits, so that a hand-over names the wait it is for (0: none).
+static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
+
+/// What the internal lock guards.
+#[derive(Default)]
+struct Waiting {
+    list: WaitList,
+    /// The tag of the wait the lock was handed to, until that waiter takes it (0: none).
+    handed_to: u64,
+    /// When a slow unlock next hands over instead of letting others barge.
+    fair_at: Option<Instant>,
+}
+
+impl Waiters for Waiting {
+    fn waiters(&mut self) -> &mut WaitList {
+        &mut self.list
+    }
+}
 
 /// A mutual-exclusion lock protecting a `T`, like `std::sync::Mutex` but without poisoning,
 /// and parking a green thread instead of blocking its worker.
 ///
-/// Waiters are served first come, first served.
+/// A contended lock goes to whichever thread asks first once it is free, as parking_lot's
+/// and std's do: an unlock wakes the longest waiter, which competes with running threads
+/// instead of being handed the lock, so a busy lock does not make every locker wait for a
+/// wake-up. No waiter starves: at least every 0.5 ms an unlock hands the lock to the
+/// longest waiter instead, and [`MutexGuard::unlock_fair`] does that whenever it is wanted.
 ///
 /// # Examples
 ///
@@ -44,7 +82,7 @@ pub struct Mutex<T: ?Sized> {
     /// Id of the task that last acquired the lock (0: not a task), for the deadlock report.
     owner: AtomicU64,
     origin: Origin,
-    waiters: Lock<WaitList>,
+    waiters: Lock<Waiting>,
     value: UnsafeCell<T>,
 }
 
@@ -88,7 +126,7 @@ impl<T> Mutex<T> {
             state: AtomicU8::new(0),
             owner: AtomicU64::new(0),
             origin: Origin::new(),
-            waiters: Lock::new(WaitList::new()),
+            waiters: Lock::new(Waiting::default()),
             value: UnsafeCell::new(value),
         }
     }
@@ -145,10 +183,14 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         crate::task::sched_point("Mutex::try_lock");
         let task = self.touch();
-        self.state
-            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .ok()
-            .map(|_| self.acquired(task))
+        // Free, even with waiters queued (they were woken, or will be, and compete).
+        let s = self.state.load(Ordering::Relaxed);
+        (s & LOCKED == 0
+            && self
+                .state
+                .compare_exchange(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok())
+        .then(|| self.acquired(task))
     }
 
     /// A mutable reference to the value; no locking needed, the borrow proves exclusivity.
@@ -190,7 +232,7 @@ impl<T: ?Sized> Mutex<T> {
     #[doc(hidden)]
     pub fn has_waiters(&self) -> bool {
         self.origin.touch();
-        !self.waiters.lock().is_empty()
+        !self.waiters.lock().list.is_empty()
     }
 
     /// The id of the task holding the lock, if a task holds it.
@@ -205,7 +247,18 @@ impl<T: ?Sized> Mutex<T> {
         if self.spin() {
             return;
         }
-        let mut attempt = |_: &mut WaitList| -> Option<()> {
+        let tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
+        let was_woken = std::cell::Cell::new(false);
+        let mut attempt = |w: &mut Waiting| -> Option<()> {
+            if w.handed_to == tag {
+                // Handed over to this wait while it was queued: LOCKED stayed set for it.
+                w.handed_to = 0;
+                return Some(());
+            }
+            if was_woken.replace(false) {
+                // Our try, as the woken waiter: the next unlock may wake another.
+                self.state.fetch_and(!WOKEN, Ordering::Relaxed);
+            }
             let mut s = self.state.load(Ordering::Relaxed);
             loop {
                 let (new, acquire) = if s & LOCKED == 0 {
@@ -224,31 +277,43 @@ impl<T: ?Sized> Mutex<T> {
                 }
             }
         };
-        // A cancelled waiter that was handed the lock passes it on.
-        let abandon = |_tag: u64| self.unlock_slow();
+        // A waiter that leaves after an unlock picked it (its task cancelled at shutdown)
+        // passes on what it was given: the lock itself, or the wake-up to compete for it.
+        let abandon = |tag: u64| self.abandoned(tag);
         let site = || WaitSite {
             owner: self.owner(),
             since_ms: 0,
             ..self.origin.site("Mutex::lock", location)
         };
-        // Acquired ourselves, or handed over by the previous holder.
-        if !wait_handed(&self.waiters, None, &site, &mut attempt, &abandon) {
-            unreachable!("Mutex::lock has no deadline");
+        loop {
+            let woken = wait::wait(Wait {
+                lock: &self.waiters,
+                list: Waiting::waiters,
+                tag,
+                deadline: None,
+                site: &site,
+                attempt: &mut attempt,
+                after_register: None,
+                abandon: &abandon,
+            });
+            match woken {
+                Ok(()) => return,
+                // Picked by an unlock: handed the lock (the next attempt takes it) or woken
+                // to compete for it.
+                Err(Woken::Notified) => was_woken.set(true),
+                Err(Woken::TimedOut) => unreachable!("Mutex::lock has no deadline"),
+            }
         }
     }
 
-    /// Spins briefly for a lock held only for a moment, as long as nobody is queued (queued
-    /// waiters are served first: spinning then would barge). Pointless for a green thread
-    /// on a one-worker runtime, whose holder cannot run until it parks.
+    /// Spins a little while the lock is held, for a holder on another thread to let go; on
+    /// one worker nobody else runs meanwhile, so it does not spin there.
     fn spin(&self) -> bool {
         if !crate::context::spinning_helps() {
             return false;
         }
         for i in 0..SPIN_LIMIT {
             let s = self.state.load(Ordering::Relaxed);
-            if s & PARKED != 0 {
-                return false;
-            }
             if s & LOCKED == 0
                 && self
                     .state
@@ -272,25 +337,67 @@ impl<T: ?Sized> Mutex<T> {
             .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
             .is_err()
         {
-            self.unlock_slow();
+            self.unlock_slow(false);
         }
     }
 
-    /// Hands the lock to the first waiter, or frees it if none is left.
+    /// Releases the lock with waiters queued: wakes the first, and hands it the lock if
+    /// `fair`, if it is a green thread of this worker, or if [`FAIR_EVERY`] has passed since
+    /// the last hand-over.
     #[cold]
-    fn unlock_slow(&self) {
-        let mut list = self.waiters.lock();
-        match list.pop() {
-            Some(next) => {
-                if list.is_empty() {
-                    // Still LOCKED: it now belongs to `next`.
-                    self.state.store(LOCKED, Ordering::Release);
+    fn unlock_slow(&self, fair: bool) {
+        let mut w = self.waiters.lock();
+        let s = self.state.load(Ordering::Relaxed);
+        if s & WOKEN != 0 && !fair {
+            // A woken waiter is on its way to compete: let it.
+            self.state.fetch_and(!LOCKED, Ordering::Release);
+            return;
+        }
+        let Some(next) = w.list.pop() else {
+            self.state.fetch_and(!LOCKED, Ordering::Release);
+            return;
+        };
+        let now = crate::clock::now();
+        let fair_at = *w.fair_at.get_or_insert(now + FAIR_EVERY);
+        let parked = if w.list.is_empty() { 0 } else { PARKED };
+        // A green waiter on this worker cannot compete before we park or yield: woken only,
+        // it would find the lock taken again for as long as we keep relocking it.
+        let here = matches!(&next.waiter, Waiter::Task { task, .. }
+            if crate::task::shares_worker_with_running(task));
+        if fair || here || now >= fair_at {
+            w.fair_at = Some(now + FAIR_EVERY);
+            w.handed_to = next.tag;
+            // Still LOCKED: it now belongs to `next`.
+            self.state
+                .store(LOCKED | parked | (s & WOKEN), Ordering::Release);
+        } else {
+            self.state.store(WOKEN | parked, Ordering::Release);
+        }
+        drop(w);
+        next.waiter.wake();
+    }
+
+    /// A waiter picked by an unlock left without taking what it was given.
+    fn abandoned(&self, tag: u64) {
+        let mut w = self.waiters.lock();
+        if w.handed_to == tag {
+            w.handed_to = 0;
+            drop(w);
+            // The lock was ours: pass it on.
+            self.unlock_slow(true);
+            return;
+        }
+        // We were woken to compete: wake the next waiter instead, if the lock is free.
+        let s = self.state.fetch_and(!WOKEN, Ordering::Relaxed);
+        if s & LOCKED == 0 {
+            if let Some(next) = w.list.pop() {
+                let parked = if w.list.is_empty() { 0 } else { PARKED };
+                self.state.fetch_or(WOKEN, Ordering::Relaxed);
+                if parked == 0 {
+                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
                 }
-                drop(list);
+                drop(w);
                 next.waiter.wake();
-            }
-            None => {
-                self.state.store(0, Ordering::Release);
             }
         }
     }
@@ -316,6 +423,48 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
             None => d.field("data", &format_args!("<locked>")),
         };
         d.finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> MutexGuard<'_, T> {
+    /// Unlocks, handing the lock to the longest waiter if there is one: nobody else can take
+    /// it in between, not even this thread right after. Strict first come, first served,
+    /// for where fairness matters more than throughput (a plain drop lets running threads
+    /// take a free lock before a woken waiter gets to it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use spindle::sync::{Mutex, MutexGuard};
+    ///
+    /// let rt = spindle::Runtime::cooperative().build().unwrap();
+    /// let turns = rt.block_on(|| {
+    ///     let m = Arc::new(Mutex::new(Vec::new()));
+    ///     let g = m.lock();
+    ///     let m2 = m.clone();
+    ///     let waiter = std::thread::spawn(move || m2.lock().push("waiter"));
+    ///     while !m.has_waiters() {
+    ///         spindle::sleep(std::time::Duration::from_millis(1));
+    ///     }
+    ///     MutexGuard::unlock_fair(g); // the waiter's now: this lock queues behind it
+    ///     m.lock().push("me");
+    ///     waiter.join().unwrap();
+    ///     let turns = m.lock().clone();
+    ///     turns
+    /// });
+    /// assert_eq!(turns, ["waiter", "me"]);
+    /// ```
+    pub fn unlock_fair(guard: Self) {
+        let mutex = guard.mutex;
+        std::mem::forget(guard);
+        if mutex
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            mutex.unlock_slow(true);
+        }
     }
 }
 

@@ -5,11 +5,12 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
 use std::thread;
 
 use super::body::Body;
 use super::cancelled::Cancelled;
-use super::cell::{Resume, Suspend, TaskCell, Waiter};
+use super::cell::{Resume, Suspend, TaskCell, TaskRef, Waiter};
 use super::wait_site::{WaitSite, OUTSIDE};
 
 thread_local! {
@@ -92,6 +93,21 @@ pub(crate) fn runtime_key() -> usize {
         Some(task) => runtime_key_of(task),
         None => OUTSIDE,
     };
+}
+
+/// Whether `task` is a started green thread bound to the worker running on this thread's
+/// task: it cannot run before the running task parks or yields.
+#[inline]
+pub(crate) fn shares_worker_with_running(task: &TaskRef) -> bool {
+    let Some(me) = running() else {
+        return false;
+    };
+    // SAFETY: the running task is alive while it runs (its worker holds it).
+    let me = unsafe { &me.as_ref().header.sched };
+    let other = &task.header.sched;
+    // A task's worker is written once, when it starts, before it can park.
+    me.home_key == other.home_key
+        && other.worker.load(Ordering::Relaxed) == me.worker.load(Ordering::Relaxed)
 }
 
 /// The runtime key of `task`, a green thread running on this thread (from [`running`]): the

@@ -28,7 +28,7 @@ pub(crate) use cell::{
 };
 pub(crate) use current::{
     in_green_thread, park, running, runtime_key, runtime_key_of, sched_point, set_coarse_millis,
-    set_running, set_sched_hook, set_wait_site, yield_now,
+    set_running, set_sched_hook, set_wait_site, shares_worker_with_running, yield_now,
 };
 pub use handle::Task;
 pub use id::TaskId;
