@@ -176,38 +176,60 @@ fn green_threads_hammering_on_two_workers_all_finish() {
 
 /// Eventual fairness, exactly: once 0.5 ms has passed since the first barging unlock, the
 /// next unlock with a waiter queued hands the lock over, so the holder's `try_lock` right
-/// after fails (and the waiter had its turn when the holder's `lock` returns).
+/// after fails. The waiter is a green thread whose only worker is kept busy by a spinning
+/// task, so it cannot run (and take the lock itself) until the test lets it: a barging
+/// unlock leaves the lock free for `try_lock`, a hand-over does not. Fails with the
+/// periodic hand-over disabled.
 #[test]
 fn after_half_a_millisecond_of_barging_an_unlock_hands_over() {
     bounded(120, || {
-        for _ in 0..20 {
-            let m = Arc::new(Mutex::new(0u32));
-            let g = m.lock();
-            let m2 = m.clone();
-            let w = thread::spawn(move || *m2.lock() += 1);
-            while !m.has_waiters() {
-                thread::yield_now();
-            }
-            drop(g); // barging: the waiter is woken to compete
-            let Some(g) = m.try_lock() else {
-                // The woken waiter won the race this time: try again.
-                w.join().unwrap();
-                continue;
-            };
-            // It finds the lock taken and queues again.
-            while !m.has_waiters() {
-                thread::yield_now();
-            }
-            thread::sleep(Duration::from_millis(2));
-            drop(g); // past the fair interval: handed to the waiter
-            assert!(
-                m.try_lock().is_none(),
-                "the lock was not handed over after the fair interval"
-            );
-            assert_eq!(*m.lock(), 1, "the waiter had its turn first");
-            w.join().unwrap();
-            return;
+        // The blocker spins on purpose: no stall reports.
+        let rt = Runtime::cooperative()
+            .workers(1)
+            .stall_threshold(Duration::ZERO)
+            .build()
+            .unwrap();
+        let m = Arc::new(Mutex::new(0u32));
+        let stage = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let g = m.lock();
+        let m2 = m.clone();
+        let waiter = rt.spawn(move || *m2.lock() += 1);
+        while !m.has_waiters() {
+            thread::yield_now();
         }
-        panic!("the holder never barged in 20 rounds");
+        // Keeps the worker: spins until stage 1, then yields until the waiter has run,
+        // found the lock taken and queued again, then spins until stage 2.
+        let (st, m3) = (stage.clone(), m.clone());
+        let blocker = rt.spawn(move || {
+            let spin_until = |n| {
+                while st.load(std::sync::atomic::Ordering::SeqCst) < n {
+                    std::hint::spin_loop();
+                }
+            };
+            spin_until(1);
+            while !m3.has_waiters() {
+                yield_now();
+            }
+            spin_until(2);
+        });
+        thread::sleep(Duration::from_millis(5)); // the blocker is running
+        drop(g); // the first slow unlock barges: the waiter is woken but cannot run
+        let g = m.try_lock().expect("a barging unlock left the lock free");
+        assert_eq!(*g, 0);
+        stage.store(1, std::sync::atomic::Ordering::SeqCst);
+        while !m.has_waiters() {
+            thread::yield_now();
+        }
+        thread::sleep(Duration::from_millis(2));
+        drop(g); // past the fair interval: handed to the waiter, which still cannot run
+        let barged = m.try_lock().is_some();
+        stage.store(2, std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            !barged,
+            "the lock was not handed over after the fair interval"
+        );
+        waiter.join().unwrap();
+        blocker.join().unwrap();
+        assert_eq!(*m.lock(), 1, "the waiter had its turn");
     });
 }
