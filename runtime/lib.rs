@@ -72,6 +72,7 @@ mod panic_report;
 pub mod pool;
 mod preempt;
 pub mod queue;
+mod recycle;
 mod runtime;
 pub mod stack;
 pub mod sync;

@@ -160,7 +160,7 @@ where
     if let Some(name) = &name {
         builder = builder.name(name.clone());
     }
-    let cell = CellRef::new(TaskCell {
+    let cell = CellRef::new(|| TaskCell {
         header: Header::new(name, daemon, TaskSched::new(None, None)),
         body: Slot::new(f),
     });

@@ -4,18 +4,18 @@
 //! `sender` and `receiver`.
 
 use std::fmt;
-use std::sync::Arc;
 
 use super::state::Chan;
+use crate::recycle::Counted;
 
 /// The sending end of a channel; clone it for more producers.
 pub struct Sender<T> {
-    pub(super) chan: Arc<Chan<T>>,
+    pub(super) chan: Counted<Chan<T>>,
 }
 
 /// The receiving end of a channel; clone it for more consumers (each message goes to one).
 pub struct Receiver<T> {
-    pub(super) chan: Arc<Chan<T>>,
+    pub(super) chan: Counted<Chan<T>>,
 }
 
 /// A channel with no limit: `send` never waits.

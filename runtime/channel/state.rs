@@ -4,9 +4,9 @@
 
 use std::collections::VecDeque;
 use std::panic::Location;
-use std::sync::Arc;
 
 use crate::loom::Lock;
+use crate::recycle::Counted;
 use crate::sync::wait::WaitList;
 use crate::sync::Origin;
 use crate::task::WaitSite;
@@ -40,8 +40,8 @@ pub(super) struct Chan<T> {
 
 impl<T> Chan<T> {
     /// A channel of the flavour `cap` (see `State::cap`), with one sender and one receiver.
-    pub(super) fn new(cap: Option<usize>) -> Arc<Chan<T>> {
-        Arc::new(Chan {
+    pub(super) fn new(cap: Option<usize>) -> Counted<Chan<T>> {
+        Counted::new(|| Chan {
             state: Lock::new(State {
                 buf: VecDeque::new(),
                 cap,

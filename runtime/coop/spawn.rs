@@ -82,7 +82,7 @@ where
     shared.live.fetch_add(live_delta(daemon), Ordering::AcqRel);
     // The stall watchdog names tasks by id; only named tasks of a watched runtime pay for it.
     let names_of = (shared.watch_names && name.is_some()).then(|| shared.clone());
-    let cell = CellRef::new(TaskCell {
+    let cell = CellRef::new(|| TaskCell {
         header: Header::new(name, daemon, TaskSched::new(Some(shared), Some(stack))),
         body: Slot::new(f),
     });
@@ -110,7 +110,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let cell = CellRef::new(TaskCell {
+    let cell = CellRef::new(|| TaskCell {
         header: Header::new(None, false, TaskSched::new(None, None)),
         body: Slot::new(f),
     });

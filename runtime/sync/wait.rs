@@ -40,17 +40,21 @@ pub(crate) struct Entry {
     pub(crate) waiter: Waiter,
 }
 
-/// A FIFO of parked waiters, kept under its primitive's lock.
+/// A FIFO of parked waiters, kept under its primitive's lock. The first entry is kept
+/// inline: most waits have one waiter at a time (a ping-pong's receiver, a joiner), and a
+/// list that never holds two allocates nothing.
 #[derive(Default)]
 pub(crate) struct WaitList {
-    entries: VecDeque<Entry>,
+    /// The first entry; `None` only if `rest` is empty too.
+    head: Option<Entry>,
+    rest: VecDeque<Entry>,
     next_id: u64,
 }
 
 impl fmt::Debug for WaitList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitList")
-            .field("waiting", &self.entries.len())
+            .field("waiting", &self.len())
             .finish()
     }
 }
@@ -58,75 +62,95 @@ impl fmt::Debug for WaitList {
 impl WaitList {
     pub(crate) const fn new() -> WaitList {
         WaitList {
-            entries: VecDeque::new(),
+            head: None,
+            rest: VecDeque::new(),
             next_id: 0,
         }
     }
 
-    /// Adds a waiter at the back; returns its id (for `remove`).
+    /// Queues `waiter` at the back with `tag`; returns its entry's id (for `remove`).
     pub(crate) fn push(&mut self, waiter: Waiter, tag: u64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.entries.push_back(Entry { id, tag, waiter });
+        let entry = Entry { id, tag, waiter };
+        if self.head.is_none() {
+            self.head = Some(entry);
+        } else {
+            self.rest.push_back(entry);
+        }
         id
     }
 
-    /// Takes the first waiter (to be woken after the lock is released).
+    /// Takes the front entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry> {
-        self.entries.pop_front()
+        let first = self.head.take()?;
+        self.head = self.rest.pop_front();
+        Some(first)
     }
 
-    /// Takes the first waiter whose tag is `tag`.
+    /// Takes the first entry with `tag`.
     pub(crate) fn pop_tag(&mut self, tag: u64) -> Option<Entry> {
-        let i = self.entries.iter().position(|e| e.tag == tag)?;
-        self.entries.remove(i)
+        self.pop_where(|e| e.tag == tag)
     }
 
-    /// Takes the first waiter for which `f` holds (a channel skipping entries of `select`s).
-    pub(crate) fn pop_where(&mut self, f: impl FnMut(&Entry) -> bool) -> Option<Entry> {
-        let i = self.entries.iter().position(f)?;
-        self.entries.remove(i)
+    /// Takes the first entry for which `f` holds.
+    pub(crate) fn pop_where(&mut self, mut f: impl FnMut(&Entry) -> bool) -> Option<Entry> {
+        if f(self.head.as_ref()?) {
+            return self.pop();
+        }
+        let i = self.rest.iter().position(f)?;
+        self.rest.remove(i)
     }
 
-    /// Whether some waiter satisfies `f`.
+    /// Whether any entry satisfies `f`.
     pub(crate) fn any(&self, f: impl FnMut(&Entry) -> bool) -> bool {
-        self.entries.iter().any(f)
+        self.head.iter().chain(self.rest.iter()).any(f)
     }
 
-    /// Takes every waiter.
-    pub(crate) fn drain(&mut self) -> VecDeque<Entry> {
-        std::mem::take(&mut self.entries)
-    }
-
-    /// Removes the entry `id`; `false` if a notifier already popped it.
-    pub(crate) fn remove(&mut self, id: u64) -> bool {
-        match self.entries.iter().position(|e| e.id == id) {
-            Some(i) => {
-                self.entries.remove(i);
-                true
-            }
-            None => false,
+    /// Takes every entry, in order.
+    pub(crate) fn drain(&mut self) -> Drained {
+        Drained {
+            head: self.head.take(),
+            rest: std::mem::take(&mut self.rest),
         }
     }
 
+    /// Removes the entry `id`; returns whether it was there.
+    pub(crate) fn remove(&mut self, id: u64) -> bool {
+        self.pop_where(|e| e.id == id).is_some()
+    }
+
     fn contains(&self, id: u64) -> bool {
-        self.entries.iter().any(|e| e.id == id)
+        self.any(|e| e.id == id)
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.head.is_none()
     }
 
-    /// How many waiters are registered.
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+}
+
+/// The entries of a drained [`WaitList`], in order.
+pub(crate) struct Drained {
+    head: Option<Entry>,
+    rest: VecDeque<Entry>,
+}
+
+impl Iterator for Drained {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        self.head.take().or_else(|| self.rest.pop_front())
     }
 }
 
 /// Wakes every entry (call after releasing the lock).
-pub(crate) fn wake_all(entries: VecDeque<Entry>) {
+pub(crate) fn wake_all(entries: Drained) {
     for e in entries {
         e.waiter.wake();
     }

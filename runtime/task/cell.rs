@@ -14,7 +14,7 @@
 //! layer builds on them.
 //!
 //! [`CellRef`] is a counted reference as `Arc` is, but with the count in the cell's header
-//! and the memory from the task layer's recycler (`recycle`) rather than the global
+//! and the memory from the crate's recycler (`crate::recycle`) rather than the global
 //! allocator: `Arc` cannot take another allocator on stable Rust.
 
 use std::alloc::Layout;
@@ -29,9 +29,9 @@ use std::sync::Arc;
 use super::body::{Body, Output};
 use super::id::{next_id, TaskId};
 use super::park_state::ParkState;
-use super::recycle;
 use super::wait_site::{WaitSite, OUTSIDE};
 use crate::loom::{AtomicU8, UnsafeCell};
+use crate::recycle;
 use crate::stack::{PooledStack, StackReservation, TaskLabel};
 
 /// A task as the scheduler holds it.
@@ -383,13 +383,15 @@ unsafe impl<B: ?Sized> Send for CellRef<B> where TaskCell<B>: Send + Sync {}
 unsafe impl<B: ?Sized> Sync for CellRef<B> where TaskCell<B>: Send + Sync {}
 
 impl<B> CellRef<B> {
-    /// Moves `cell` into recycled memory: the one reference to it.
-    #[inline]
-    pub(crate) fn new(cell: TaskCell<B>) -> CellRef<B> {
+    /// Makes a cell in recycled memory: the one reference to it. `make` runs once the memory
+    /// is had, so that the cell is built in place rather than copied there (a few hundred
+    /// bytes, four `memcpy`s per spawn when it was passed by value).
+    #[inline(always)]
+    pub(crate) fn new(make: impl FnOnce() -> TaskCell<B>) -> CellRef<B> {
         let ptr = recycle::alloc(Layout::new::<TaskCell<B>>()).cast::<TaskCell<B>>();
         // SAFETY: `ptr` is fresh memory of `TaskCell<B>`'s layout (a cell is never
         // zero-sized: it has a header).
-        unsafe { ptr.as_ptr().write(cell) };
+        unsafe { ptr.as_ptr().write(make()) };
         debug_assert_eq!(
             // SAFETY: written just above.
             unsafe { ptr.as_ref() }.header.refs.load(Ordering::Relaxed),
@@ -536,7 +538,7 @@ mod tests {
     fn the_cell_is_dropped_once_with_its_last_reference_of_any_view() {
         let drops = Arc::new(AtomicUsize::new(0));
         let tracked = Tracked(drops.clone());
-        let cell = CellRef::new(TaskCell {
+        let cell = CellRef::new(|| TaskCell {
             header: Header::new(None, false, TaskSched::new(None, None)),
             body: Slot::new(move || {
                 let _keep = &tracked;

@@ -256,7 +256,7 @@ mod loom_tests {
     #[test]
     fn loom_thread_join_sees_the_result() {
         model(|| {
-            let cell = CellRef::new(TaskCell {
+            let cell = CellRef::new(|| TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| 42u32),
             });

@@ -5,7 +5,7 @@
 //! through the [`Scheduler`] its task's header holds.
 //!
 //! Layers inside, from the ground up: `id`, `cancelled`, `wait_site`, `park_state`, `body`;
-//! then `recycle`, then `cell`; then `current`, `handle`, `join`.
+//! then `cell`; then `current`, `handle`, `join`.
 
 mod body;
 mod cancelled;
@@ -16,7 +16,6 @@ mod id;
 mod join;
 mod options;
 mod park_state;
-mod recycle;
 mod snapshot;
 mod wait_site;
 

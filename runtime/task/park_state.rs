@@ -326,11 +326,11 @@ mod loom_tests {
         use crate::task::cell::{CellRef, Header, TaskCell, TaskRef, TaskSched, Waiter};
         use crate::task::join::JoinHandle;
         model(|| {
-            let joinee = CellRef::new(TaskCell {
+            let joinee = CellRef::new(|| TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| 42u32),
             });
-            let joiner: TaskRef = CellRef::new(TaskCell {
+            let joiner: TaskRef = CellRef::new(|| TaskCell {
                 header: Header::new(None, false, TaskSched::new(None, None)),
                 body: Slot::new(|| ()),
             })

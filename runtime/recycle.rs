@@ -1,6 +1,7 @@
-//! Where task cells come from: per-thread free lists of recycled blocks, by size class, with a
-//! shared depot between them, so that a spawn and the free of a finished task touch neither
-//! the C allocator nor another thread's cache lines.
+//! Where task cells and channels come from: per-thread free lists of recycled blocks, by
+//! size class, with a shared depot between them, so that a spawn and the free of a finished
+//! task touch neither the C allocator nor another thread's cache lines; and [`Counted`], an
+//! `Arc` whose memory comes from here.
 //!
 //! Why not `malloc`: a task cell is allocated where the task is spawned and freed where its
 //! last reference goes (the worker that ran it, or the joiner), often another thread. glibc
@@ -18,7 +19,9 @@
 
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
+use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Size classes are multiples of this many bytes.
@@ -183,6 +186,94 @@ fn lock(class: usize) -> std::sync::MutexGuard<'static, Vec<Vec<Block>>> {
     DEPOT[class].lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A counted, shared reference to a `T` in recycled memory: `Arc` without weak references,
+/// whose allocation comes from this module's free lists (`Arc` cannot take another
+/// allocator on stable Rust). Channels are made and dropped as often as tasks (a ping-pong
+/// makes two per round), so their state lives in one.
+pub(crate) struct Counted<T> {
+    ptr: NonNull<CountedInner<T>>,
+    /// Owns a `CountedInner<T>` (for the drop check).
+    _owns: PhantomData<CountedInner<T>>,
+}
+
+struct CountedInner<T> {
+    refs: AtomicUsize,
+    value: T,
+}
+
+// SAFETY: as `Arc<T>`: the value is shared between the references' threads (`Sync`) and
+// dropped by whichever holds the last one (`Send`).
+unsafe impl<T: Send + Sync> Send for Counted<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Counted<T> {}
+
+impl<T> Counted<T> {
+    /// Makes a value in recycled memory: the one reference to it. `make` runs once the
+    /// memory is had, so that the value is built in place rather than copied there.
+    #[inline(always)]
+    pub(crate) fn new(make: impl FnOnce() -> T) -> Counted<T> {
+        let layout = Layout::new::<CountedInner<T>>();
+        let ptr = alloc(layout).cast::<CountedInner<T>>();
+        // SAFETY: fresh memory of `CountedInner<T>`'s layout (never zero-sized: it has a
+        // count).
+        unsafe {
+            ptr.as_ptr().write(CountedInner {
+                refs: AtomicUsize::new(1),
+                value: make(),
+            })
+        };
+        Counted {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn inner(&self) -> &CountedInner<T> {
+        // SAFETY: this reference keeps the allocation alive.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> std::ops::Deref for Counted<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner().value
+    }
+}
+
+impl<T> Clone for Counted<T> {
+    #[inline]
+    fn clone(&self) -> Counted<T> {
+        // Relaxed, as `Arc::clone`; a wrapped count would free a live value, so abort first.
+        if self.inner().refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+            std::process::abort();
+        }
+        Counted {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Counted<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release / Acquire fence, as `Arc`'s drop.
+        if self.inner().refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // (If the value's `Drop` panics, the memory leaks, as with `Arc`.)
+        // SAFETY: the last reference: nobody uses the value again.
+        unsafe { std::ptr::drop_in_place(self.ptr.as_ptr()) };
+        // SAFETY: allocated by `Counted::new` with this layout, and its value is dropped.
+        unsafe { dealloc(self.ptr.cast(), Layout::new::<CountedInner<T>>()) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +301,25 @@ mod tests {
                 dealloc(p, layout);
             }
         }
+    }
+
+    #[test]
+    fn a_counted_value_is_dropped_once_with_its_last_reference() {
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
+        struct Tracked(Arc<AtomicUsize>);
+        impl Drop for Tracked {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a = Counted::new(|| Tracked(drops.clone()));
+        let b = a.clone();
+        drop(a);
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        std::thread::spawn(move || drop(b)).join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
     }
 
     #[test]
