@@ -42,6 +42,11 @@ fn child(mode: &str) {
                 h.join().ok();
             });
         }
+        "task-after-discard" => overflow_in_a_discarded_slot(),
+        "task-after-discard-mprotect" => {
+            spindle::stack::force_mprotect_guards();
+            overflow_in_a_discarded_slot();
+        }
         "coroutine" => {
             let mut co =
                 Coroutine::with_stack_size(64 * 1024, |_y: &Yielder<(), ()>, ()| recurse(0))
@@ -75,6 +80,50 @@ fn child(mode: &str) {
     }
 }
 
+/// In the child: 5,000 tasks alive at once, then gone, so that stacks past the 4,096 kept
+/// warm have their pages discarded, in batches whose `madvise` ranges run over the guards
+/// of adjacent slots; then, with every warm stack held by a parked task, an overflow on a
+/// stack from those discarded slots must still hit its guard.
+fn overflow_in_a_discarded_slot() {
+    const STACK: usize = 64 * 1024;
+    let rt = Runtime::cooperative().workers(1).build().unwrap();
+    rt.block_on(|| {
+        let park_many = |n: usize, ev: &std::sync::Arc<spindle::sync::Event>| {
+            let hs: Vec<_> = (0..n)
+                .map(|_| {
+                    let ev = ev.clone();
+                    Builder::new()
+                        .stack_size(STACK)
+                        .spawn(move || {
+                            ev.wait();
+                        })
+                        .unwrap()
+                })
+                .collect();
+            while ev.waiter_count() < n {
+                spindle::yield_now();
+            }
+            hs
+        };
+        let first = std::sync::Arc::new(spindle::sync::Event::new());
+        let hs = park_many(5_000, &first);
+        first.set();
+        for h in hs {
+            h.join().unwrap();
+        }
+        // More than the warm and not yet discarded stacks: the last ones, and the diver's,
+        // come from discarded slots.
+        let hold = std::sync::Arc::new(spindle::sync::Event::new());
+        let _held = park_many(4_700, &hold);
+        let h = Builder::new()
+            .name("deep-diver")
+            .stack_size(STACK)
+            .spawn(|| recurse(0))
+            .unwrap();
+        h.join().ok();
+    });
+}
+
 /// Runs this test binary as a child in `mode` and returns (stderr, signal). A child that
 /// hangs instead of aborting is killed after 60 s and fails the test.
 fn run_child(test: &str, mode: &str) -> (String, Option<i32>) {
@@ -101,6 +150,25 @@ fn task_overflow_is_reported_and_aborts() {
         "stderr: {stderr}"
     );
     assert_eq!(signal, Some(libc_sigabrt()), "stderr: {stderr}");
+}
+
+#[test]
+fn overflow_on_a_stack_whose_pages_were_discarded_hits_its_guard() {
+    if let Ok(mode) = std::env::var(CHILD_ENV) {
+        return child(&mode);
+    }
+    for mode in ["task-after-discard", "task-after-discard-mprotect"] {
+        let (stderr, signal) = run_child(
+            "overflow_on_a_stack_whose_pages_were_discarded_hits_its_guard",
+            mode,
+        );
+        assert!(
+            stderr.contains("task 'deep-diver' (#")
+                && stderr.contains(") overflowed its 64 KiB stack"),
+            "{mode}: stderr: {stderr}"
+        );
+        assert_eq!(signal, Some(libc_sigabrt()), "{mode}: stderr: {stderr}");
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::counters::{COLD, MAPPED, WARM};
 use super::guard::{install_guard, out_of_stacks};
 use super::overflow;
-use super::size::{Shape, CHUNK_BYTES, WARM_STACKS_MAX_SHARED, WARM_STACKS_SHARED};
+use super::size::{Shape, CHUNK_BYTES, DISCARD_BATCH, WARM_STACKS_MAX_SHARED, WARM_STACKS_SHARED};
 use crate::sys;
 
 /// Counters of one size class, readable without the pool's lock.
@@ -116,6 +116,9 @@ struct Class {
     shape: Shape,
     /// Finished stacks with their pages still resident.
     warm: Vec<usize>,
+    /// Finished stacks past the warm list, waiting to have their pages discarded together
+    /// (see [`DISCARD_BATCH`]); resident until then, so taken before cold ones.
+    dirty: Vec<usize>,
     /// Finished stacks whose pages were discarded.
     cold: Vec<usize>,
     /// Stacks taken from the lists (or carved) and not put back: running, or in a thread's
@@ -145,6 +148,7 @@ fn class_mut(pool: &mut Pool, shape: Shape) -> &mut Class {
             pool.classes.push(Class {
                 shape,
                 warm: Vec::new(),
+                dirty: Vec::new(),
                 cold: Vec::new(),
                 out: 0,
                 peak_out: 0,
@@ -164,6 +168,11 @@ pub(super) fn shared_take(shape: Shape, counters: &ClassCounters) -> io::Result<
     class.out += 1;
     class.peak_out = class.peak_out.max(class.out);
     if let Some(slot) = class.warm.pop() {
+        WARM.fetch_sub(1, Ordering::Relaxed);
+        counters.free.fetch_sub(1, Ordering::AcqRel);
+        return Ok(slot);
+    }
+    if let Some(slot) = class.dirty.pop() {
         WARM.fetch_sub(1, Ordering::Relaxed);
         counters.free.fetch_sub(1, Ordering::AcqRel);
         return Ok(slot);
@@ -188,14 +197,39 @@ pub(super) fn shared_put(shape: Shape, slot: usize) {
         class.warm.push(slot);
         WARM.fetch_add(1, Ordering::Relaxed);
     } else {
-        // The range is the stack above the guard; the guard stays.
-        // SAFETY:
-        // - the slot belongs to a chunk this pool mapped and never unmaps;
-        // - its stack is finished (the PooledStack is being dropped), so no live data is in it.
-        unsafe { sys::discard((slot + shape.guard()) as *mut u8, shape.usable()) };
-        class.cold.push(slot);
-        COLD.fetch_add(1, Ordering::Relaxed);
+        class.dirty.push(slot);
+        WARM.fetch_add(1, Ordering::Relaxed);
+        if class.dirty.len() >= DISCARD_BATCH {
+            discard_dirty(class);
+        }
     }
+}
+
+/// Discards the pages of every dirty stack of `class`, one call per run of adjacent slots,
+/// and moves them to the cold list.
+fn discard_dirty(class: &mut Class) {
+    let shape = class.shape;
+    let slot_len = shape.slot_len();
+    let mut dirty = std::mem::take(&mut class.dirty);
+    dirty.sort_unstable();
+    for run in dirty.chunk_by(|a, b| b - a == slot_len) {
+        let (first, last) = (run[0], run[run.len() - 1]);
+        // From the first stack above its guard to the end of the last slot: the guards in
+        // between are markers (`MADV_GUARD_INSTALL`), which a discard leaves in place, or
+        // `PROT_NONE` pages, whose protection it does not change.
+        let start = first + shape.guard();
+        let len = last + slot_len - start;
+        // SAFETY:
+        // - the slots belong to chunks this pool mapped and never unmaps, and adjacent
+        //   slots leave no hole in between;
+        // - their stacks are finished (each was a dropped PooledStack), so no live data is
+        //   in the range.
+        unsafe { sys::discard(start as *mut u8, len) };
+    }
+    WARM.fetch_sub(dirty.len() as isize, Ordering::Relaxed);
+    COLD.fetch_add(dirty.len(), Ordering::Relaxed);
+    class.cold.append(&mut dirty);
+    class.dirty = dirty; // keeps its capacity
 }
 
 /// Carves the next slot from the class's chunk, mapping a new chunk when it is used up, and

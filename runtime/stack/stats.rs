@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use super::counters::{lock_threads, ThreadCounters, COLD, IN_USE, MAPPED, WARM};
 use super::pool;
-use super::size::{WARM_STACKS_MAX_SHARED, WARM_STACKS_PER_THREAD};
+use super::size::{DISCARD_BATCH, WARM_STACKS_MAX_SHARED, WARM_STACKS_PER_THREAD};
 
 /// A snapshot of the process-wide stack pool, from [`stats`].
 ///
@@ -33,9 +33,10 @@ pub struct StackStats {
 
 impl StackStats {
     /// The most warm stacks the pool keeps per size class: the shared bound (which grows
-    /// with demand to [`WARM_STACKS_MAX_SHARED`]) plus each caching thread's.
+    /// with demand to [`WARM_STACKS_MAX_SHARED`]), each caching thread's, and fewer than 256
+    /// given back past those and waiting to have their pages discarded together.
     pub fn warm_limit(&self) -> usize {
-        WARM_STACKS_MAX_SHARED + WARM_STACKS_PER_THREAD * self.caching_threads
+        WARM_STACKS_MAX_SHARED + WARM_STACKS_PER_THREAD * self.caching_threads + DISCARD_BATCH - 1
     }
 }
 
