@@ -219,11 +219,8 @@ fn discard_dirty(class: &mut Class) {
         // `PROT_NONE` pages, whose protection it does not change.
         let start = first + shape.guard();
         let len = last + slot_len - start;
-        // SAFETY:
-        // - the slots belong to chunks this pool mapped and never unmaps, and adjacent
-        //   slots leave no hole in between;
-        // - their stacks are finished (each was a dropped PooledStack), so no live data is
-        //   in the range.
+        // SAFETY: the slots are in chunks this pool mapped and never unmaps, adjacent ones
+        // leave no hole, and their stacks are finished (dropped PooledStacks): nothing live.
         unsafe { sys::discard(start as *mut u8, len) };
     }
     WARM.fetch_sub(dirty.len() as isize, Ordering::Relaxed);
