@@ -8,7 +8,9 @@
 //!
 //! - **spindle**: `Runtime::cooperative().workers(2)`, an accept loop spawning one green
 //!   thread per connection that reads up to 4 KiB and writes back what it read, until EOF;
-//! - **tokio**: the same in async form on a 2-worker multi-thread runtime.
+//! - **tokio**: the same in async form on a 2-worker multi-thread runtime
+//!
+//! (the servers of `tcp_echo`, shared in `benches/support/echo_server.rs`).
 //!
 //! The client is this binary again, started as a child process (`ECHO_CLIENT=ADDR`): its own
 //! `Runtime::cooperative().workers(2)` (`ECHO_CLIENT_WORKERS`; with one, the client's worker
@@ -26,12 +28,14 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use spindle::net::{TcpListener, TcpStream};
+use spindle::net::TcpStream;
 use spindle::{spawn, Runtime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "support/echo_server.rs"]
+mod echo_server;
+use echo_server::{Backend, Server};
 
 /// Bytes per request (and per echo).
 const MSG_LEN: usize = 64;
@@ -41,107 +45,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// spindle's connection task: echoes until EOF.
-fn echo(mut conn: TcpStream) {
-    conn.set_nodelay(true).expect("server: set_nodelay");
-    let mut buf = [0; 4096];
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if conn.write_all(&buf[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// tokio's connection task: the same.
-async fn echo_tokio(mut conn: tokio::net::TcpStream) {
-    conn.set_nodelay(true).expect("server: set_nodelay");
-    let mut buf = [0; 4096];
-    loop {
-        match conn.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if conn.write_all(&buf[..n]).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// A server's accept loop, running on a thread of its own until `stop`.
-struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: thread::JoinHandle<()>,
-}
-
-impl Server {
-    fn spindle() -> Server {
-        let rt = Runtime::cooperative()
-            .workers(2)
-            .build()
-            .expect("spindle runtime");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = thread::spawn(move || {
-            rt.block_on(move || loop {
-                let Ok((conn, _)) = listener.accept() else {
-                    continue;
-                };
-                if flag.load(Ordering::Acquire) {
-                    return;
-                }
-                spawn(move || echo(conn));
-            })
-        });
-        Server { addr, stop, thread }
-    }
-
-    fn tokio() -> Server {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = thread::spawn(move || {
-            rt.block_on(async move {
-                loop {
-                    let Ok((conn, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    if flag.load(Ordering::Acquire) {
-                        return;
-                    }
-                    tokio::spawn(echo_tokio(conn));
-                }
-            });
-            rt.shutdown_timeout(Duration::from_secs(5));
-        });
-        Server { addr, stop, thread }
-    }
-
-    /// Stops the accept loop (waking it with one last connection); the client has closed
-    /// its connections by then.
-    fn stop(self) {
-        self.stop.store(true, Ordering::Release);
-        drop(std::net::TcpStream::connect(self.addr).expect("wake the accept loop"));
-        self.thread.join().expect("the echo server panicked");
-    }
 }
 
 /// What the client reports.
@@ -272,11 +175,23 @@ fn main() {
     let mut rates = [Vec::new(), Vec::new()];
     for _round in 0..2 {
         for (k, name) in ["spindle", "tokio"].into_iter().enumerate() {
-            let server = if k == 0 {
-                Server::spindle()
+            let backend = if k == 0 {
+                Backend::Spindle(
+                    Runtime::cooperative()
+                        .workers(2)
+                        .build()
+                        .expect("spindle runtime"),
+                )
             } else {
-                Server::tokio()
+                Backend::Tokio(
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .enable_all()
+                        .build()
+                        .expect("tokio runtime"),
+                )
             };
+            let server = Server::start(name, backend);
             let load = measure(server.addr);
             server.stop();
             let rate = load.trips as f64 / load.secs;
