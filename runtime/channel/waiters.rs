@@ -441,6 +441,9 @@ impl<T> State<T> {
         if self.senders != 0 {
             return Wakes::new();
         }
+        if self.recv_waiters.is_empty() {
+            return Wakes::new();
+        }
         // Every waiting receiver is told (a select drains what is left, then sees the
         // disconnection).
         let entries = self.recv_waiters.drain();
@@ -451,6 +454,9 @@ impl<T> State<T> {
     pub(super) fn receiver_left(&mut self) -> Wakes {
         self.receivers -= 1;
         if self.receivers != 0 {
+            return Wakes::new();
+        }
+        if self.send_waiters.is_empty() {
             return Wakes::new();
         }
         // Every waiting sender is told.
