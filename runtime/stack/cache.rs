@@ -66,31 +66,48 @@ thread_local! {
     static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
 }
 
+/// Counts one more stack in use on this thread and takes a warm slot of `shape` from its
+/// cache, if it has one (one thread-local access for both: a task start does this).
 #[inline]
 pub(super) fn cache_take(shape: Shape) -> Option<usize> {
-    CACHE
+    let counted = CACHE
         .try_with(|c| {
             let mut c = c.try_borrow_mut().ok()?;
-            let cache = c.as_mut()?;
-            let (_, slots) = cache.classes.iter_mut().find(|(s, _)| *s == shape)?;
-            let slot = slots.pop()?;
-            bump(&cache.counters.warm, -1);
+            let cache = cache_of(&mut c);
+            bump(&cache.counters.in_use, 1);
+            let slot = cache
+                .classes
+                .iter_mut()
+                .find(|(s, _)| *s == shape)
+                .and_then(|(_, slots)| slots.pop());
+            if slot.is_some() {
+                bump(&cache.counters.warm, -1);
+            }
             Some(slot)
         })
         .ok()
-        .flatten()
+        .flatten();
+    match counted {
+        Some(slot) => slot,
+        None => {
+            IN_USE.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
 }
 
-/// Keeps `slot` in this thread's cache if there is room; `false` if the caller must pass it
-/// to the shared pool.
+/// Counts one stack fewer in use on this thread and keeps `slot` in its cache if there is
+/// room (one thread-local access for both); `false` if the caller must pass it to the
+/// shared pool.
 #[inline]
 pub(super) fn cache_put(shape: Shape, slot: usize) -> bool {
-    CACHE
+    let counted = CACHE
         .try_with(|c| {
             let Ok(mut c) = c.try_borrow_mut() else {
-                return false;
+                return None;
             };
             let cache = cache_of(&mut c);
+            bump(&cache.counters.in_use, -1);
             let idx = match cache.classes.iter().position(|(s, _)| *s == shape) {
                 Some(i) => i,
                 None => {
@@ -100,11 +117,16 @@ pub(super) fn cache_put(shape: Shape, slot: usize) -> bool {
             };
             let slots = &mut cache.classes[idx].1;
             if slots.len() >= WARM_STACKS_PER_THREAD {
-                return false;
+                return Some(false);
             }
             slots.push(slot);
             bump(&cache.counters.warm, 1);
-            true
+            Some(true)
         })
-        .unwrap_or(false)
+        .ok()
+        .flatten();
+    counted.unwrap_or_else(|| {
+        IN_USE.fetch_sub(1, Ordering::Relaxed);
+        false
+    })
 }

@@ -44,11 +44,11 @@ impl PooledStack {
         debug_assert!(shape.guard() > 0 && shape.guard() % crate::sys::page_size() == 0);
         overflow::install_handler();
         overflow::ensure_altstack();
+        // Counted in use here (with the cache look-up), uncounted if none can be had.
         let slot = match cache_take(shape) {
             Some(slot) => slot,
-            None => shared_take(shape, counters(shape))?,
+            None => shared_take(shape, counters(shape)).inspect_err(|_| bump_in_use(-1))?,
         };
-        bump_in_use(1);
         Ok(PooledStack {
             slot,
             shape,
@@ -69,7 +69,6 @@ impl PooledStack {
 
 impl Drop for PooledStack {
     fn drop(&mut self) {
-        bump_in_use(-1);
         if !cache_put(self.shape, self.slot) {
             shared_put(self.shape, self.slot);
         }
