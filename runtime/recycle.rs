@@ -67,6 +67,10 @@ thread_local! {
 }
 
 static DEPOT: [Mutex<Vec<Vec<Block>>>; CLASSES] = [const { Mutex::new(Vec::new()) }; CLASSES];
+/// Batches in each class's depot, kept under its lock and read without it, so that a thread
+/// whose list is empty does not take the lock of an empty depot on every allocation (a
+/// million spawns in a row, with nothing freed yet, would).
+static DEPOT_BATCHES: [AtomicUsize; CLASSES] = [const { AtomicUsize::new(0) }; CLASSES];
 
 /// The class of blocks that serves `layout`, if it is recycled.
 #[inline]
@@ -82,10 +86,14 @@ fn class_layout(class: usize) -> Layout {
     Layout::from_size_align((class + 1) * GRAIN, ALIGN).expect("a valid class layout")
 }
 
-/// Allocates memory for `layout` (not zero-sized); aborts like `Box` if memory is exhausted.
+/// Allocates memory for `layout`; aborts like `Box` if memory is exhausted.
+///
+/// # Panics
+/// If `layout` is zero-sized (the global allocator's contract forbids those; every caller
+/// allocates a value with a reference count in it, so the check folds away).
 #[inline]
 pub(crate) fn alloc(layout: Layout) -> NonNull<u8> {
-    debug_assert!(layout.size() != 0);
+    assert!(layout.size() != 0, "recycle::alloc of a zero-sized layout");
     let (layout, class) = match class_of(layout) {
         Some(class) => (class_layout(class), Some(class)),
         None => (layout, None),
@@ -95,7 +103,7 @@ pub(crate) fn alloc(layout: Layout) -> NonNull<u8> {
             return block.0;
         }
     }
-    // SAFETY: `layout` has a non-zero size (callers' contract, checked above in debug).
+    // SAFETY: `layout` has a non-zero size (asserted above).
     let ptr = unsafe { alloc::alloc(layout) };
     NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout))
 }
@@ -131,7 +139,13 @@ fn take(class: usize) -> Option<Block> {
             if let Some(block) = free.pop() {
                 return Some(block);
             }
-            let batch = lock(class).pop()?;
+            if DEPOT_BATCHES[class].load(Ordering::Relaxed) == 0 {
+                return None;
+            }
+            let mut depot = lock(class);
+            let batch = depot.pop()?;
+            DEPOT_BATCHES[class].store(depot.len(), Ordering::Relaxed);
+            drop(depot);
             *free = batch;
             free.pop()
         })
@@ -172,6 +186,7 @@ fn spill(class: usize, batch: Vec<Block>) {
     let mut depot = lock(class);
     if depot.len() < DEPOT_MAX {
         depot.push(batch);
+        DEPOT_BATCHES[class].store(depot.len(), Ordering::Relaxed);
         return;
     }
     drop(depot);
@@ -184,6 +199,29 @@ fn spill(class: usize, batch: Vec<Block>) {
 fn lock(class: usize) -> std::sync::MutexGuard<'static, Vec<Vec<Block>>> {
     // The depot's invariants hold between statements: a panic cannot poison it midway.
     DEPOT[class].lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counts one more reference, as `Arc::clone` does: `Relaxed`, since a new reference is
+/// made from an existing one, whose holder already synchronised with whatever made the
+/// value. Aborts before the count could wrap (billions of leaked references), where a
+/// wrapped count would free a live value.
+#[inline]
+pub(crate) fn count_ref(refs: &AtomicUsize) {
+    if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        std::process::abort();
+    }
+}
+
+/// Counts one reference fewer, as `Arc`'s drop does; returns whether it was the last, and
+/// then every other reference's uses happen before the caller's (`Release` decrement, then
+/// an `Acquire` fence), so it may drop and free the value.
+#[inline]
+pub(crate) fn uncount_ref(refs: &AtomicUsize) -> bool {
+    if refs.fetch_sub(1, Ordering::Release) != 1 {
+        return false;
+    }
+    fence(Ordering::Acquire);
+    true
 }
 
 /// A counted, shared reference to a `T` in recycled memory: `Arc` without weak references,
@@ -247,10 +285,7 @@ impl<T> std::ops::Deref for Counted<T> {
 impl<T> Clone for Counted<T> {
     #[inline]
     fn clone(&self) -> Counted<T> {
-        // Relaxed, as `Arc::clone`; a wrapped count would free a live value, so abort first.
-        if self.inner().refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
-            std::process::abort();
-        }
+        count_ref(&self.inner().refs);
         Counted {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -261,11 +296,9 @@ impl<T> Clone for Counted<T> {
 impl<T> Drop for Counted<T> {
     #[inline]
     fn drop(&mut self) {
-        // Release / Acquire fence, as `Arc`'s drop.
-        if self.inner().refs.fetch_sub(1, Ordering::Release) != 1 {
+        if !uncount_ref(&self.inner().refs) {
             return;
         }
-        fence(Ordering::Acquire);
         // (If the value's `Drop` panics, the memory leaks, as with `Arc`.)
         // SAFETY: the last reference: nobody uses the value again.
         unsafe { std::ptr::drop_in_place(self.ptr.as_ptr()) };

@@ -332,12 +332,19 @@ impl<T: ?Sized> Mutex<T> {
     /// Releases the lock (the guard's drop).
     #[inline]
     pub(crate) fn unlock(&self) {
+        self.release(false);
+    }
+
+    /// Releases the lock; with waiters queued, hands it to the first if `fair` (see
+    /// [`Mutex::unlock_slow`]).
+    #[inline]
+    fn release(&self, fair: bool) {
         if self
             .state
             .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
             .is_err()
         {
-            self.unlock_slow(false);
+            self.unlock_slow(fair);
         }
     }
 
@@ -458,13 +465,7 @@ impl<T: ?Sized> MutexGuard<'_, T> {
     pub fn unlock_fair(guard: Self) {
         let mutex = guard.mutex;
         std::mem::forget(guard);
-        if mutex
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            mutex.unlock_slow(true);
-        }
+        mutex.release(true);
     }
 }
 

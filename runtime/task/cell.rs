@@ -23,7 +23,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::body::{Body, Output};
@@ -442,22 +442,11 @@ impl<B: ?Sized> CellRef<B> {
     pub(crate) unsafe fn clone_from_ptr(ptr: NonNull<TaskCell<B>>) -> CellRef<B> {
         // SAFETY: the caller keeps the cell alive.
         let refs = unsafe { &ptr.as_ref().header.refs };
-        increment(refs);
+        recycle::count_ref(refs);
         CellRef {
             ptr,
             _owns: PhantomData,
         }
-    }
-}
-
-#[inline]
-fn increment(refs: &AtomicUsize) {
-    // Relaxed, as `Arc::clone`: a new reference is made from an existing one, whose holder
-    // already synchronised with whatever made the cell.
-    let old = refs.fetch_add(1, Ordering::Relaxed);
-    if old > isize::MAX as usize {
-        // As `Arc`: billions of leaked references; the count must not wrap to a free.
-        std::process::abort();
     }
 }
 
@@ -474,7 +463,7 @@ impl<B: ?Sized> Deref for CellRef<B> {
 impl<B: ?Sized> Clone for CellRef<B> {
     #[inline]
     fn clone(&self) -> CellRef<B> {
-        increment(&self.header.refs);
+        recycle::count_ref(&self.header.refs);
         CellRef {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -485,12 +474,9 @@ impl<B: ?Sized> Clone for CellRef<B> {
 impl<B: ?Sized> Drop for CellRef<B> {
     #[inline]
     fn drop(&mut self) {
-        // Release, as `Arc`'s drop: our uses of the cell happen before whoever frees it.
-        if self.header.refs.fetch_sub(1, Ordering::Release) != 1 {
+        if !recycle::uncount_ref(&self.header.refs) {
             return;
         }
-        // Acquire: every other reference's uses happen before the free.
-        fence(Ordering::Acquire);
         // SAFETY: this was the last reference.
         unsafe { drop_cell(self.ptr) };
     }
