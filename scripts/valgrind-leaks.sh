@@ -9,7 +9,7 @@
 # under
 #
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
-#            --max-stackframe=16384
+#            --max-stackframe=16384 --fair-sched=yes
 #
 # 1. churn, cooperative (tests/churn.rs, in this process: its *_CHILD variable set):
 #    batches and a sliding window of up to 10,000 tasks, VALGRIND_CHURN cycles each
@@ -45,6 +45,14 @@
 # slot next to a worker's stack, to come closer), while Rust code never moves the pointer
 # that far down at once: it probes frames over 4 KiB a page at a time (inline stack probes).
 # A larger frame's pop merely goes unpainted. Every step here reports 0 errors with it.
+#
+# --fair-sched=yes: valgrind runs one thread at a time, and by default hands the CPU from
+# thread to thread through a lock that favours the thread that just let it go. A thread that
+# waits by running (a task polling with `yield_now`, an idle worker's 20 µs spin) then got
+# the CPU again and again while the thread it waited for stood still for seconds: the
+# cancel_points run took 2 to 133 s over 19 runs (the watchdog reported tasks "running 3.2 s
+# without yielding" that were merely not scheduled), and one CI run passed its test's 120 s
+# bound. With the ticket lock of --fair-sched=yes threads take turns: 10 runs, 2 to 3 s each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -94,7 +102,7 @@ vg() {
     local log=$logs/$name.log out=$logs/$name.out t0=$SECONDS rc=0
     echo "== $name"
     env "${envs[@]}" valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        --error-exitcode=1 --max-stackframe=16384 --log-file="$log" "$@" >"$out" 2>&1 || rc=$?
+        --error-exitcode=1 --max-stackframe=16384 --fair-sched=yes --log-file="$log" "$@" >"$out" 2>&1 || rc=$?
     local took=$((SECONDS - t0))
     grep -E "definitely lost|indirectly lost|possibly lost|still reachable|All heap blocks|ERROR SUMMARY" "$log" |
         sed 's/^==[0-9]*== */   /'
