@@ -361,7 +361,9 @@ impl<T: ?Sized> Mutex<T> {
             return;
         }
         let Some(next) = w.list.pop() else {
-            self.state.fetch_and(!LOCKED, Ordering::Release);
+            // Nobody queued (the last waiter left, cancelled): a stale `PARKED` would send
+            // every later unlock down this path.
+            self.state.fetch_and(!(LOCKED | PARKED), Ordering::Release);
             return;
         };
         let now = crate::clock::now();
@@ -502,5 +504,37 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
 impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(spindle_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A waiter that leaves the queue cancelled takes `PARKED` with it once the lock is let
+    /// go, so later unlocks take the fast path again.
+    #[test]
+    fn a_cancelled_waiter_leaves_no_parked_bit() {
+        let rt = crate::Runtime::cooperative().workers(1).build().unwrap();
+        let m = Arc::new(Mutex::new(0));
+        let m2 = m.clone();
+        rt.block_on(move || {
+            // Held past the end of `block_on`, so the waiter is cancelled still queued.
+            std::mem::forget(m2.lock());
+            let m3 = m2.clone();
+            crate::Builder::new()
+                .daemon(true)
+                .spawn(move || *m3.lock() += 1)
+                .unwrap();
+            while !m2.has_waiters() {
+                crate::yield_now();
+            }
+        });
+        assert!(!m.has_waiters(), "the cancelled waiter left the queue");
+        assert_eq!(m.state.load(Ordering::Relaxed), LOCKED | PARKED);
+        m.unlock();
+        assert_eq!(m.state.load(Ordering::Relaxed), 0, "a stale PARKED bit");
+        assert_eq!(*m.lock(), 0);
     }
 }
