@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Worker as Deque};
 use crossbeam_queue::SegQueue;
+use crossbeam_utils::CachePadded;
 
 use super::blocking::{self, BlockingPool};
 use super::det::Setup;
@@ -71,7 +72,7 @@ impl Coop {
         let shared = Arc::new(Shared {
             workers: remotes.into_boxed_slice(),
             injector: Injector::new(),
-            live: AtomicU64::new(0),
+            live: CachePadded::new(AtomicU64::new(0)),
             snapshot_round: AtomicU64::new(0),
             cancelling: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
@@ -83,7 +84,7 @@ impl Coop {
             names: Names::default(),
             watch_names: config.stall_threshold.is_some(),
             stderr_reports: config.stderr_reports,
-            spinners: AtomicUsize::new(0),
+            spinners: CachePadded::new(AtomicUsize::new(0)),
             max_spinners: max_spinners(workers),
         });
         if let Some(seed) = config.deterministic {

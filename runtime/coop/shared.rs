@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_queue::SegQueue;
+use crossbeam_utils::CachePadded;
 
 use super::blocking::BlockingPool;
 use super::names::Names;
@@ -55,8 +56,10 @@ pub(crate) struct Shared {
     pub(crate) injector: Injector<TaskRef>,
     /// Tasks spawned and not yet finished: all of them in the high 32 bits ([`LIVE_ALL`]),
     /// the non-daemon ones in the low 32 bits ([`LIVE_NONDAEMON`]). One atomic for both, so a
-    /// spawn or a finish costs one read-modify-write.
-    pub(crate) live: AtomicU64,
+    /// spawn or a finish costs one read-modify-write. On a cache line of its own: every spawn
+    /// and every finish writes it, from whichever thread, and nothing read often should miss
+    /// because of that (the spinners' reads of `shutdown`, say).
+    pub(crate) live: CachePadded<AtomicU64>,
     /// The last snapshot round asked of the workers (by the deadlock detector or a dump).
     pub(crate) snapshot_round: AtomicU64,
     /// Set while `block_on` cancels the daemons left after its last non-daemon task.
@@ -78,7 +81,8 @@ pub(crate) struct Shared {
     /// From [`Config::stderr_reports`].
     pub(crate) stderr_reports: bool,
     /// Workers spinning for work now, and how many may (`Worker::spin_for_work`).
-    pub(crate) spinners: AtomicUsize,
+    /// Its own cache line too: idle workers write it, every spawn reads it.
+    pub(crate) spinners: CachePadded<AtomicUsize>,
     pub(crate) max_spinners: usize,
 }
 
