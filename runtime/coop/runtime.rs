@@ -59,7 +59,7 @@ impl Coop {
                 registry,
                 io: crate::loom::Lock::new(slab::Slab::new()),
                 io_count: AtomicUsize::new(0),
-                sleeping: AtomicBool::new(false),
+                sleeping: CachePadded::new(AtomicBool::new(false)),
                 switches: AtomicU64::new(0),
                 running: AtomicU64::new(0),
                 forever: AtomicBool::new(false),

@@ -32,8 +32,10 @@ pub(crate) struct Remote {
     pub(crate) io: IoTable,
     /// How many sockets are registered (the worker polls for I/O while busy only if any).
     pub(crate) io_count: AtomicUsize,
-    /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it.
-    pub(crate) sleeping: AtomicBool,
+    /// Set by the worker (SeqCst) just before it sleeps; cleared by whoever wakes it. Every
+    /// spawn reads it of each other worker (whether one needs waking): on a cache line of its
+    /// own, not beside `switches` and `running`, which the worker writes on every resume.
+    pub(crate) sleeping: CachePadded<AtomicBool>,
     /// Resumes so far (relaxed; read by the stall watchdog).
     pub(crate) switches: AtomicU64,
     /// Id of the task running now, or 0 (relaxed; read by the stall watchdog).
