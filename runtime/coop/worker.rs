@@ -176,16 +176,23 @@ impl Worker {
     /// leave tasks spawned from outside waiting 61 ticks each behind busy ones (10,000 of
     /// them behind tasks that run 10 µs between yields waited 1.8 s instead of 5 ms).
     ///
-    /// A batch is this worker's share (as tokio's): the injector's length over the number
-    /// of workers, at most a maintenance interval's worth (each spawn from outside wakes a
-    /// sleeping worker for the rest). Taking all it could, the first worker to look started every task of
-    /// a small burst: 8 loops spawned from outside onto 4 workers all ran on one in a third
-    /// of the runs, and as started tasks stay on their worker, they stayed there (tokio's
-    /// `spawn_many_remote_busy1` took 3 times as long then).
+    /// With tasks in its run queue: up to a maintenance interval's worth, what this worker
+    /// can run before it looks again. Otherwise (idle) its share, as tokio
+    /// takes: the injector's length over the number of workers, plus one (each spawn from
+    /// outside wakes a sleeping worker for the rest). An idle worker taking all it could
+    /// started every task of a small burst: 8 loops spawned from outside onto 4 workers all
+    /// ran on one in a third of the runs, and as started tasks stay on their worker, they
+    /// stayed there (tokio's `spawn_many_remote_busy1` took 3 times as long then). A busy
+    /// one taking only its share drained the injector's tail a few tasks per interval
+    /// (`spawn_many_remote_busy2` took 3 times as long).
     fn take_injected(&self) -> Option<TaskRef> {
         let injector = &self.shared.injector;
-        let workers = self.shared.workers.len();
-        let share = (injector.len() / workers + 1).min(MAINTENANCE_TICKS as usize);
+        let most = MAINTENANCE_TICKS as usize;
+        let busy = !self.runq.borrow().is_empty();
+        let share = match busy {
+            true => most,
+            false => (injector.len() / self.shared.workers.len() + 1).min(most),
+        };
         let before = self.fresh.len();
         let first = loop {
             match injector.steal_batch_with_limit_and_pop(&self.fresh, share) {
