@@ -55,6 +55,17 @@ enum Inner {
     Preempt(preempt::Preempt),
 }
 
+impl Runtime {
+    /// The cooperative runtime's shared state, for the crate's own tests.
+    #[cfg(test)]
+    pub(crate) fn coop_shared(&self) -> Option<&std::sync::Arc<crate::coop::Shared>> {
+        match &self.inner {
+            Inner::Coop(c) => Some(c.shared()),
+            Inner::Preempt(_) => None,
+        }
+    }
+}
+
 /// Which backend a [`RuntimeBuilder`] builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {

@@ -326,7 +326,7 @@ impl Worker {
                 }
             }
         }
-        remote.sleeping.store(false, Ordering::SeqCst);
+        self.shared.awake(self.index);
         crate::task::set_coarse_millis(crate::clock::coarse_millis());
     }
 

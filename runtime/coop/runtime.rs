@@ -60,6 +60,7 @@ impl Coop {
                 io: crate::loom::Lock::new(slab::Slab::new()),
                 io_count: AtomicUsize::new(0),
                 sleeping: CachePadded::new(AtomicBool::new(false)),
+                counted_wakes: AtomicUsize::new(0),
                 switches: AtomicU64::new(0),
                 running: AtomicU64::new(0),
                 forever: AtomicBool::new(false),

@@ -252,6 +252,7 @@ impl Worker {
         crate::task::set_coarse_millis(crate::clock::coarse_millis());
         self.fire_timers();
         self.answer_snapshot();
+        self.shared.uncount_wakes(self.index);
     }
 
     /// Moves the tasks other threads woke into the run queue; returns whether there were any.
@@ -490,7 +491,7 @@ impl Worker {
         remote.sleeping.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if self.has_work() {
-            remote.sleeping.store(false, Ordering::SeqCst);
+            self.shared.awake(self.index);
             return;
         }
         self.timers.drop_stale();
@@ -504,7 +505,7 @@ impl Worker {
                 // A snapshot request that raced with us going to sleep.
                 if remote.snapshot_req.load(Ordering::SeqCst) != self.answered.get() {
                     remote.forever.store(false, Ordering::SeqCst);
-                    remote.sleeping.store(false, Ordering::SeqCst);
+                    self.shared.awake(self.index);
                     return;
                 }
             }
@@ -514,7 +515,7 @@ impl Worker {
             remote.forever.store(false, Ordering::SeqCst);
             reactor::dispatch(&remote.io, &events);
         }
-        remote.sleeping.store(false, Ordering::SeqCst);
+        self.shared.awake(self.index);
         crate::task::set_coarse_millis(crate::clock::coarse_millis());
         self.fire_timers();
     }
