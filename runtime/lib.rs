@@ -66,6 +66,7 @@ mod context;
 mod coop;
 pub mod coroutine;
 mod dump_signal;
+mod inline_deque;
 mod loom;
 pub mod net;
 mod panic_report;

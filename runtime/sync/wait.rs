@@ -19,13 +19,13 @@
 //! A waiter that is notified but leaves without using it (its task is cancelled while
 //! parked) calls the primitive's `abandon`, which passes ownership or the notification on.
 
-use std::collections::VecDeque;
 use std::fmt;
 #[cfg(not(spindle_loom))]
 use std::ptr::NonNull;
 use std::time::Instant;
 
 use crate::coop::WaitTimer;
+use crate::inline_deque::InlineDeque;
 use crate::loom::{Lock, LockGuard};
 #[cfg(not(spindle_loom))]
 use crate::task::{Body, TaskCell};
@@ -41,13 +41,11 @@ pub(crate) struct Entry {
 }
 
 /// A FIFO of parked waiters, kept under its primitive's lock. The first entry is kept
-/// inline: most waits have one waiter at a time (a ping-pong's receiver, a joiner), and a
-/// list that never holds two allocates nothing.
+/// inline ([`InlineDeque`]): most waits have one waiter at a time (a ping-pong's receiver, a
+/// joiner), and a list that never holds two allocates nothing.
 #[derive(Default)]
 pub(crate) struct WaitList {
-    /// The first entry; `None` only if `rest` is empty too.
-    head: Option<Entry>,
-    rest: VecDeque<Entry>,
+    entries: InlineDeque<Entry>,
     next_id: u64,
 }
 
@@ -62,8 +60,7 @@ impl fmt::Debug for WaitList {
 impl WaitList {
     pub(crate) const fn new() -> WaitList {
         WaitList {
-            head: None,
-            rest: VecDeque::new(),
+            entries: InlineDeque::new(),
             next_id: 0,
         }
     }
@@ -72,21 +69,14 @@ impl WaitList {
     pub(crate) fn push(&mut self, waiter: Waiter, tag: u64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        let entry = Entry { id, tag, waiter };
-        if self.head.is_none() {
-            self.head = Some(entry);
-        } else {
-            self.rest.push_back(entry);
-        }
+        self.entries.push_back(Entry { id, tag, waiter });
         id
     }
 
     /// Takes the front entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry> {
-        let first = self.head.take()?;
-        self.head = self.rest.pop_front();
-        Some(first)
+        self.entries.pop_front()
     }
 
     /// Takes the first entry with `tag`.
@@ -95,25 +85,19 @@ impl WaitList {
     }
 
     /// Takes the first entry for which `f` holds.
-    pub(crate) fn pop_where(&mut self, mut f: impl FnMut(&Entry) -> bool) -> Option<Entry> {
-        if f(self.head.as_ref()?) {
-            return self.pop();
-        }
-        let i = self.rest.iter().position(f)?;
-        self.rest.remove(i)
+    pub(crate) fn pop_where(&mut self, f: impl FnMut(&Entry) -> bool) -> Option<Entry> {
+        let i = self.entries.iter().position(f)?;
+        self.entries.remove(i)
     }
 
     /// Whether any entry satisfies `f`.
     pub(crate) fn any(&self, f: impl FnMut(&Entry) -> bool) -> bool {
-        self.head.iter().chain(self.rest.iter()).any(f)
+        self.entries.iter().any(f)
     }
 
     /// Takes every entry, in order.
     pub(crate) fn drain(&mut self) -> Drained {
-        Drained {
-            head: self.head.take(),
-            rest: std::mem::take(&mut self.rest),
-        }
+        std::mem::take(&mut self.entries)
     }
 
     /// Removes the entry `id`; returns whether it was there.
@@ -127,27 +111,16 @@ impl WaitList {
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.is_none()
+        self.entries.is_empty()
     }
 
     pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
+        self.entries.len()
     }
 }
 
-/// The entries of a drained [`WaitList`], in order.
-pub(crate) struct Drained {
-    head: Option<Entry>,
-    rest: VecDeque<Entry>,
-}
-
-impl Iterator for Drained {
-    type Item = Entry;
-
-    fn next(&mut self) -> Option<Entry> {
-        self.head.take().or_else(|| self.rest.pop_front())
-    }
-}
+/// The entries of a drained [`WaitList`], in order (an iterator).
+pub(crate) type Drained = InlineDeque<Entry>;
 
 /// Wakes every entry (call after releasing the lock).
 pub(crate) fn wake_all(entries: Drained) {
