@@ -63,21 +63,15 @@ impl Server {
     fn start_spindle(name: &str, rt: Runtime) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo server");
         let addr = listener.local_addr().expect("the echo server's address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = thread::Builder::new()
-            .name(format!("{name} server"))
-            .spawn(move || {
-                rt.block_on(move || loop {
-                    let (conn, _) = listener.accept().expect("server: accept");
-                    if flag.load(Ordering::Acquire) {
-                        return;
-                    }
-                    spawn(move || echo(conn));
-                })
+        Server::run(name, addr, move |stop| {
+            rt.block_on(move || loop {
+                let (conn, _) = listener.accept().expect("server: accept");
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                spawn(move || echo(conn));
             })
-            .expect("start the server thread");
-        Server { addr, stop, thread }
+        })
     }
 
     /// Like [`Server::start_spindle`]; `block_on` returns once every connection task has
@@ -87,26 +81,36 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind the echo server");
         let addr = listener.local_addr().expect("the echo server's address");
+        Server::run(name, addr, move |stop| {
+            rt.block_on(async move {
+                let mut tasks = Vec::new();
+                loop {
+                    let (conn, _) = listener.accept().await.expect("server: accept");
+                    if stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    tasks.push(tokio::spawn(echo_tokio(conn)));
+                }
+                for task in tasks {
+                    task.await.expect("a tokio echo task panicked");
+                }
+            });
+            drop(rt);
+        })
+    }
+
+    /// Runs `serve` (an accept loop on `addr` that returns once it sees the stop flag) on a
+    /// thread of its own.
+    fn run(
+        name: &str,
+        addr: SocketAddr,
+        serve: impl FnOnce(Arc<AtomicBool>) + Send + 'static,
+    ) -> Server {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = thread::Builder::new()
             .name(format!("{name} server"))
-            .spawn(move || {
-                rt.block_on(async move {
-                    let mut tasks = Vec::new();
-                    loop {
-                        let (conn, _) = listener.accept().await.expect("server: accept");
-                        if flag.load(Ordering::Acquire) {
-                            break;
-                        }
-                        tasks.push(tokio::spawn(echo_tokio(conn)));
-                    }
-                    for task in tasks {
-                        task.await.expect("a tokio echo task panicked");
-                    }
-                });
-                drop(rt);
-            })
+            .spawn(move || serve(flag))
             .expect("start the server thread");
         Server { addr, stop, thread }
     }
