@@ -177,9 +177,9 @@ impl Worker {
     /// them behind tasks that run 10 µs between yields waited 1.8 s instead of 5 ms).
     ///
     /// With tasks in its run queue: up to a maintenance interval's worth, what this worker
-    /// can run before it looks again. Otherwise (idle) its share, as tokio
-    /// takes: the injector's length over the number of workers, plus one (each spawn from
-    /// outside wakes a sleeping worker for the rest). An idle worker taking all it could
+    /// can run before it looks again. Otherwise (idle) its share, as tokio takes: the
+    /// injector's length over the number of workers, plus one (each spawn from outside
+    /// wakes a sleeping worker for the rest). An idle worker taking all it could
     /// started every task of a small burst: 8 loops spawned from outside onto 4 workers all
     /// ran on one in a third of the runs, and as started tasks stay on their worker, they
     /// stayed there (tokio's `spawn_many_remote_busy1` took 3 times as long then). A busy
